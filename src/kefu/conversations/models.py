@@ -1,0 +1,84 @@
+"""Conversations between a buyer and the shop, and their messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.db import Base, UTCDateTime
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ConversationStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for or being handled by the shop
+    CLOSED = "closed"
+
+
+class Channel(enum.StrEnum):
+    WIDGET = "widget"
+    WECHAT = "wechat"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class SenderType(enum.StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_shop_status", "shop_id", "status", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    status: Mapped[ConversationStatus] = mapped_column(_enum(ConversationStatus))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None, index=True
+    )
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    # Sequence number of the newest message; clients catch up with "everything after N".
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A retry with the same client id finds the stored message instead of writing a copy.
+        UniqueConstraint("conversation_id", "client_msg_id"),
+        UniqueConstraint("conversation_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    client_msg_id: Mapped[str] = mapped_column(String(64))
+    sender_type: Mapped[SenderType] = mapped_column(_enum(SenderType))
+    sender_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
+    body: Mapped[str] = mapped_column(Text)
+    # Private notes are for the shop's staff only and never reach the buyer.
+    is_private: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

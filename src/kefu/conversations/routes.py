@@ -1,0 +1,64 @@
+"""Conversations and their messages over REST (read side; the live desk adds the write side)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from kefu.accounts.auth import Principal
+from kefu.conversations import service
+from kefu.conversations.models import ConversationStatus
+from kefu.conversations.schemas import ConversationOut, MessageOut
+from kefu.uow import UnitOfWork
+from kefu.web.deps import api_principal, get_uow
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"])
+
+
+@router.get("/conversations", response_model=list[ConversationOut])
+def list_conversations(
+    status: ConversationStatus | None = None,
+    customer_id: int | None = None,
+    limit: int = Query(default=50, ge=1, le=service.MAX_PAGE_SIZE),
+    offset: int = Query(default=0, ge=0),
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> list[ConversationOut]:
+    conversations = service.list_conversations(
+        uow.session,
+        shop_id=principal.shop_id,
+        status=status,
+        customer_id=customer_id,
+        limit=limit,
+        offset=offset,
+    )
+    return [ConversationOut.model_validate(c) for c in conversations]
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+def get_conversation(
+    conversation_id: int,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> ConversationOut:
+    conversation = service.get_conversation(
+        uow.session, shop_id=principal.shop_id, conversation_id=conversation_id
+    )
+    return ConversationOut.model_validate(conversation)
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+def list_messages(
+    conversation_id: int,
+    after_seq: int = Query(default=0, ge=0, description="only messages after this sequence number"),
+    limit: int = Query(default=100, ge=1, le=service.MAX_PAGE_SIZE),
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> list[MessageOut]:
+    messages = service.list_messages(
+        uow.session,
+        shop_id=principal.shop_id,
+        conversation_id=conversation_id,
+        after_seq=after_seq,
+        limit=limit,
+    )
+    return [MessageOut.model_validate(m) for m in messages]

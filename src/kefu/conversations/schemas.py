@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from kefu.conversations.models import Channel, ConversationStatus, SenderType
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    channel: Channel
+    status: ConversationStatus
+    team_id: int | None
+    assignee_id: int | None
+    subject: str
+    last_seq: int
+    created_at: datetime
+    last_message_at: datetime
+    closed_at: datetime | None
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: int
+    seq: int
+    client_msg_id: str
+    sender_type: SenderType
+    sender_agent_id: int | None
+    body: str
+    is_private: bool
+    created_at: datetime

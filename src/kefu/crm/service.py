@@ -1,0 +1,109 @@
+"""Customers (buyers)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from kefu.crm.events import CustomerCreated
+from kefu.crm.models import Customer
+from kefu.errors import Conflict, Invalid, NotFound
+from kefu.uow import UnitOfWork
+
+MAX_PAGE_SIZE = 200
+
+
+def create_customer(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    name: str = "",
+    nickname: str = "",
+    external_id: str | None = None,
+    gender: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    city: str = "",
+    vip_level: int = 0,
+    commit: bool = True,
+) -> Customer:
+    """Record a buyer. ``commit=False`` lets a bulk caller (the demo) commit once."""
+    if gender not in (None, "M", "F"):
+        raise Invalid("gender must be M, F or empty", field="gender")
+    if not 0 <= vip_level <= 10:
+        raise Invalid("VIP level must be 0–10", field="vip_level")
+    if len(name) > 60 or len(nickname) > 60:
+        raise Invalid("name and nickname must be at most 60 characters", field="name")
+    session = uow.session
+    if external_id is not None:
+        taken = session.scalar(
+            select(Customer.id).where(
+                Customer.shop_id == shop_id, Customer.external_id == external_id
+            )
+        )
+        if taken is not None:
+            raise Conflict(f"customer {external_id!r} already exists", external_id=external_id)
+    customer = Customer(
+        shop_id=shop_id,
+        external_id=external_id,
+        name=name.strip(),
+        nickname=nickname.strip(),
+        gender=gender,
+        phone=phone,
+        email=email,
+        city=city,
+        vip_level=vip_level,
+        created_at=uow.clock.now(),
+    )
+    session.add(customer)
+    session.flush()
+    uow.collect(CustomerCreated(shop_id=shop_id, customer_id=customer.id))
+    if commit:
+        uow.commit()
+    return customer
+
+
+def get_customer(session: Session, *, shop_id: int, customer_id: int) -> Customer:
+    customer = session.scalar(
+        select(Customer).where(Customer.shop_id == shop_id, Customer.id == customer_id)
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+def list_customers(
+    session: Session, *, shop_id: int, search: str = "", limit: int = 50, offset: int = 0
+) -> list[Customer]:
+    query = select(Customer).where(Customer.shop_id == shop_id)
+    search = search.strip()
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(
+            or_(
+                Customer.name.like(pattern),
+                Customer.nickname.like(pattern),
+                Customer.phone.like(pattern),
+                Customer.external_id.like(pattern),
+            )
+        )
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    return list(session.scalars(query.order_by(Customer.id).limit(limit).offset(max(0, offset))))
+
+
+def count_customers(session: Session, *, shop_id: int) -> int:
+    return session.scalar(select(func.count(Customer.id)).where(Customer.shop_id == shop_id)) or 0
+
+
+def salutation(customer: Customer) -> str:
+    """How an agent addresses the buyer (seed 002): surname + 先生/女士, else the nickname."""
+    if customer.name and customer.gender in ("M", "F"):
+        return customer.name[0] + ("先生" if customer.gender == "M" else "女士")
+    return customer.nickname or customer.name or "亲"
+
+
+def customers_by_id(session: Session, *, shop_id: int, ids: list[int]) -> dict[int, Customer]:
+    if not ids:
+        return {}
+    query = select(Customer).where(Customer.shop_id == shop_id, Customer.id.in_(set(ids)))
+    return {customer.id: customer for customer in session.scalars(query)}

@@ -1,0 +1,26 @@
+"""Imports every domain's tables so SQLAlchemy's metadata (and Alembic) sees them all."""
+
+from kefu.accounts.models import Agent, ApiToken, LoginAttempt, LoginSession, TeamMembership
+from kefu.commerce.models import Order, OrderLine, Product, ProductVariant
+from kefu.conversations.models import Conversation, Message
+from kefu.crm.models import Customer
+from kefu.db import Base
+from kefu.shops.models import Shop, Team
+
+__all__ = [
+    "Agent",
+    "ApiToken",
+    "Base",
+    "Conversation",
+    "Customer",
+    "LoginAttempt",
+    "LoginSession",
+    "Message",
+    "Order",
+    "OrderLine",
+    "Product",
+    "ProductVariant",
+    "Shop",
+    "Team",
+    "TeamMembership",
+]
