@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from kefu import migrate

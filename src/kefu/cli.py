@@ -114,12 +114,11 @@ def migrate(revision: str, status: bool) -> None:
     if status:
         click.echo(f"current: {current or '(empty)'}\nlatest:  {head}")
         return
-    target_is_older = revision not in ("head", head) and current is not None
-    if target_is_older:
-        migrations.downgrade(engine, revision)
-    else:
-        migrations.upgrade(engine, revision)
-    click.echo(f"database at revision {migrations.current_revision(engine)}")
+    try:
+        migrations.migrate_to(engine, revision)
+    except Exception as exc:  # alembic raises several kinds for a bad revision name
+        fail(f"cannot migrate to {revision!r}: {exc}", EXIT_REFUSED)
+    click.echo(f"database at revision {migrations.current_revision(engine) or '(empty)'}")
 
 
 @main.command()

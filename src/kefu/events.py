@@ -2,7 +2,8 @@
 
 Services never publish directly: they hand events to the unit of work, which dispatches
 them only after its transaction committed (so a subscriber never sees a row that was
-rolled back). Subscribers run synchronously in the order they subscribed; one failing
+rolled back). Subscribers run synchronously: those of the event's own class first, then
+those of its base classes, each group in the order they subscribed; one failing
 subscriber is logged and does not stop the others, because the change they react to is
 already durable.
 """
@@ -60,7 +61,8 @@ class EventBus:
         try:
             yield recorded
         finally:
-            self._captures.remove(recorded)
+            # By identity: two captures holding equal events are still different captures.
+            self._captures = [c for c in self._captures if c is not recorded]
 
 
 def _name(handler: Handler) -> str:

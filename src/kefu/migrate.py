@@ -34,6 +34,23 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+def migrate_to(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade, whichever reaches ``revision`` from where the database is."""
+    current = current_revision(engine)
+    if revision == "base":
+        downgrade(engine, "base")
+        return
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    target = scripts.get_revision(revision)
+    if target is None:
+        raise ValueError(f"unknown revision {revision!r}")
+    applied = {r.revision for r in scripts.iterate_revisions(current, "base")} if current else set()
+    if target.revision in applied:
+        downgrade(engine, target.revision)
+    else:
+        upgrade(engine, target.revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -54,8 +54,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() discards anything left uncommitted without expiring what was loaded, so
+        # rows a service returned stay readable after the block (rollback() would expire them).
+        self._pending = []
         try:
-            self.rollback()  # no-op after a commit; undoes anything left uncommitted
-        finally:
             self.session.close()
+        finally:
             self._session = None

@@ -35,6 +35,7 @@ from kefu.errors import (
 )
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
 
 TOKEN_PREFIX = "kefu_"  # noqa: S105 (a public marker, not a secret)
 # A client address may fail this many times more than one account before it is throttled
@@ -118,8 +119,8 @@ def login(
 ) -> LoginResult:
     """Check a password and open a session. A failure is recorded (and committed) before raising."""
     session = uow.session
-    shop_slug = shop_slug.strip().lower()
-    email = normalise_email(email)
+    shop_slug = clean_text(shop_slug, field="shop", max_length=40).lower()
+    email = normalise_email(clean_text(email, field="email", max_length=254))
     if not shop_slug:
         raise Invalid("shop code is required", field="shop")
     if not email:

@@ -14,6 +14,7 @@ from kefu.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ha
 from kefu.errors import Conflict, Invalid, NotFound, PermissionDenied
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 LOCALES = ("zh-CN", "en")
@@ -24,7 +25,7 @@ def normalise_email(email: str) -> str:
 
 
 def _check_email(email: str) -> str:
-    email = normalise_email(email)
+    email = normalise_email(clean_text(email, field="email", max_length=254))
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         raise Invalid("not a valid e-mail address", field="email")
     return email
@@ -39,10 +40,7 @@ def _check_password(password: str) -> None:
 
 
 def _check_display_name(name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= 60:
-        raise Invalid("display name must be 1–60 characters", field="display_name")
-    return name
+    return clean_text(name, field="display_name", min_length=1, max_length=60)
 
 
 def _check_teams(session: Session, *, shop_id: int, team_ids: Sequence[int]) -> list[int]:

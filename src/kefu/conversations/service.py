@@ -29,6 +29,7 @@ from kefu.crm import service as crm
 from kefu.errors import Conflict, Invalid, NotFound
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
 
 MAX_MESSAGE_LENGTH = 5000
 MAX_CLIENT_MSG_ID_LENGTH = 64
@@ -79,6 +80,7 @@ def start_conversation(
 def _check_body(body: str) -> str:
     if not body.strip():
         raise Invalid("message is empty", field="body")
+    clean_text(body, field="body", max_length=len(body), multiline=True, strip=False)
     if len(body) > MAX_MESSAGE_LENGTH:
         raise Invalid(
             f"message is {len(body)} characters; the limit is {MAX_MESSAGE_LENGTH}",

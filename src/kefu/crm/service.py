@@ -9,6 +9,7 @@ from kefu.crm.events import CustomerCreated
 from kefu.crm.models import Customer
 from kefu.errors import Conflict, Invalid, NotFound
 from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
 
 MAX_PAGE_SIZE = 200
 
@@ -32,8 +33,15 @@ def create_customer(
         raise Invalid("gender must be M, F or empty", field="gender")
     if not 0 <= vip_level <= 10:
         raise Invalid("VIP level must be 0–10", field="vip_level")
-    if len(name) > 60 or len(nickname) > 60:
-        raise Invalid("name and nickname must be at most 60 characters", field="name")
+    name = clean_text(name, field="name", max_length=60)
+    nickname = clean_text(nickname, field="nickname", max_length=60)
+    city = clean_text(city, field="city", max_length=40)
+    if phone is not None:
+        phone = clean_text(phone, field="phone", max_length=20)
+    if email is not None:
+        email = clean_text(email, field="email", max_length=254)
+    if external_id is not None:
+        external_id = clean_text(external_id, field="external_id", min_length=1, max_length=80)
     session = uow.session
     if external_id is not None:
         taken = session.scalar(
@@ -46,8 +54,8 @@ def create_customer(
     customer = Customer(
         shop_id=shop_id,
         external_id=external_id,
-        name=name.strip(),
-        nickname=nickname.strip(),
+        name=name,
+        nickname=nickname,
         gender=gender,
         phone=phone,
         email=email,

@@ -13,6 +13,7 @@ from kefu.errors import Conflict, Invalid, NotFound
 from kefu.shops.events import ShopCreated
 from kefu.shops.models import Shop, Team
 from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 
@@ -39,14 +40,12 @@ DEFAULT_TEAM_CODE = "presale"
 def create_shop(uow: UnitOfWork, *, slug: str, name: str, timezone: str) -> Shop:
     """Create a shop with the default teams. Commits."""
     slug = slug.strip().lower()
-    name = name.strip()
+    name = clean_text(name, field="name", min_length=1, max_length=120)
     if not SLUG_PATTERN.match(slug):
         raise Invalid(
             "shop code must be 3–40 lowercase letters, digits or hyphens",
             field="slug",
         )
-    if not name or len(name) > 120:
-        raise Invalid("shop name must be 1–120 characters", field="name")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -1,0 +1,118 @@
+"""A person logs in with a real browser and looks around the home page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from kefu.conversations import service as conversations
+from kefu.conversations.models import Channel
+from kefu.crm import service as crm
+from kefu.uow import UnitOfWork
+from tests.browser.conftest import LiveServer, screenshot
+from tests.factories import PASSWORD, make_shop_with_staff
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+
+
+def _log_in(page: Page, server: LiveServer, *, shop: str, email: str, password: str) -> None:
+    page.goto(server.url + "/")
+    # Not logged in: the desk sends the agent to the login page.
+    expect(page).to_have_url(f"{server.url}/login?next=%2F")
+    page.get_by_label("店铺代码").fill(shop)
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_agent_logs_in_and_sees_the_shop_home(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    with uow_factory() as uow:
+        buyer = crm.create_customer(uow, shop_id=staff.shop.id, name="王芳", gender="F")
+        conversation = conversations.start_conversation(
+            uow,
+            shop_id=staff.shop.id,
+            customer_id=buyer.id,
+            channel=Channel.WIDGET,
+            subject="尺码咨询",
+        )
+        conversations.receive_message(
+            uow,
+            shop_id=staff.shop.id,
+            conversation_id=conversation.id,
+            client_msg_id="m1",
+            body="在吗",
+        )
+
+    _log_in(page, live_server, shop="mianli", email=staff.agent.email, password=PASSWORD)
+
+    expect(page).to_have_url(live_server.url + "/")
+    # 10:00 in Shanghai on the test clock: a morning greeting with the agent's name.
+    expect(page.get_by_test_id("greeting")).to_have_text("早上好,小美")
+    expect(page.get_by_test_id("shop-name")).to_have_text("mianli 旗舰店")
+    teams = page.get_by_test_id("teams")
+    for name in ("售前", "售后", "投诉", "推广", "发货"):
+        expect(teams).to_contain_text(name)
+    expect(teams.locator("tr", has_text="售前")).to_contain_text("我的团队")
+    expect(page.get_by_test_id("open-conversations")).to_have_text("1")
+    recent = page.get_by_test_id("recent")
+    expect(recent).to_contain_text("王女士")
+    expect(recent).to_contain_text("尺码咨询")
+    # Times are shown in the shop's zone: the clock says 02:00 UTC, Shanghai reads 10:00.
+    expect(recent).to_contain_text("2026-11-23 10:00")
+    screenshot(page, "home-zh")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_test_id("greeting")).to_have_text("Good morning, 小美")
+    expect(page.get_by_role("heading", name="Teams")).to_be_visible()
+    screenshot(page, "home-en")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(live_server.url + "/login")
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(f"{live_server.url}/login?next=%2F")
+
+
+def test_wrong_password_is_explained_and_keeps_the_form(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    _log_in(page, live_server, shop="mianli", email=staff.agent.email, password="not the password")
+    expect(page.get_by_test_id("login-error")).to_have_text("邮箱或密码错误")
+    expect(page.get_by_label("邮箱")).to_have_value(staff.agent.email)
+    expect(page.get_by_label("密码")).to_have_value("")
+    screenshot(page, "login-error")
+
+
+def test_buyer_text_is_shown_as_text_and_never_runs(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    with uow_factory() as uow:
+        buyer = crm.create_customer(uow, shop_id=staff.shop.id, nickname=HOSTILE)
+        conversations.start_conversation(
+            uow,
+            shop_id=staff.shop.id,
+            customer_id=buyer.id,
+            channel=Channel.WIDGET,
+            subject=HOSTILE,
+        )
+    dialogs: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    _log_in(page, live_server, shop="mianli", email=staff.agent.email, password=PASSWORD)
+    recent = page.get_by_test_id("recent")
+    expect(recent).to_contain_text(HOSTILE)
+    assert page.locator("[data-testid=recent] img").count() == 0
+    assert page.locator("[data-testid=recent] script").count() == 0
+    assert dialogs == []

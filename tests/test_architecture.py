@@ -1,0 +1,114 @@
+"""docs/ARCHITECTURE.md stays true: import rules and the event catalogue, read from the code."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import kefu
+from kefu.events import Event
+
+SRC = Path(kefu.__file__).parent
+DOC = SRC.parents[1] / "docs" / "ARCHITECTURE.md"
+# Lowest first: a domain may import only those before it.
+DOMAINS = ["shops", "accounts", "crm", "commerce", "conversations", "analytics", "demo"]
+PUBLIC = {"service", "models", "events", "schemas", "auth"}
+WEB_FREE = {"service", "models", "events", "schemas", "auth", "passwords"}
+CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _modules() -> list[tuple[str, Path]]:
+    return [
+        (".".join(path.relative_to(SRC.parent).with_suffix("").parts), path)
+        for path in sorted(SRC.rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def test_domains_import_only_lower_domains_public_modules() -> None:
+    problems = []
+    for name, path in _modules():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[1] not in DOMAINS:
+            continue
+        own = DOMAINS.index(parts[1])
+        for imported in _imports(path):
+            bits = imported.split(".")
+            if bits[0] != "kefu" or len(bits) < 2 or bits[1] not in DOMAINS or bits[1] == parts[1]:
+                continue
+            if parts[2] in ("routes", "pages") and imported.startswith("kefu.accounts.auth"):
+                continue  # the HTTP layer of every domain knows the caller (Principal)
+            if DOMAINS.index(bits[1]) > own:
+                problems.append(f"{name} imports higher domain {imported}")
+            elif len(bits) > 2 and bits[2] not in PUBLIC:
+                problems.append(f"{name} imports another domain's internals: {imported}")
+    assert problems == []
+
+
+def test_business_code_has_no_web_imports() -> None:
+    problems = []
+    for name, path in _modules():
+        parts = name.split(".")
+        is_core = len(parts) == 2 and parts[1] in CORE
+        is_business = len(parts) == 3 and parts[1] in DOMAINS and parts[2] in WEB_FREE
+        if not (is_core or is_business):
+            continue
+        for imported in _imports(path):
+            if imported.split(".")[0] in ("fastapi", "starlette") or imported.startswith(
+                "kefu.web"
+            ):
+                problems.append(f"{name} imports {imported}")
+    assert problems == []
+
+
+def test_core_does_not_import_domains() -> None:
+    problems = []
+    for core in CORE:
+        for imported in _imports(SRC / f"{core}.py"):
+            bits = imported.split(".")
+            if bits[0] == "kefu" and len(bits) > 1 and bits[1] in DOMAINS:
+                problems.append(f"kefu.{core} imports {imported}")
+    assert problems == []
+
+
+def test_only_config_reads_the_environment() -> None:
+    readers = [
+        name
+        for name, path in _modules()
+        if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text(encoding="utf-8"))
+    ]
+    assert readers == []  # config.py reads it through pydantic-settings, not os.environ
+
+
+def test_every_event_is_in_the_catalogue() -> None:
+    for info in pkgutil.walk_packages(kefu.__path__, "kefu."):
+        if info.name.endswith(".events"):
+            __import__(info.name)
+    documented = set(re.findall(r"^\| `(\w+)` \|", DOC.read_text(encoding="utf-8"), re.MULTILINE))
+    events = {cls.__name__ for cls in _subclasses(Event)}
+    assert events - documented == set(), "events missing from docs/ARCHITECTURE.md"
+    assert {e for e in documented if e.endswith(("ed", "Sent", "In", "Out"))} - events == set()
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        if inspect.getmodule(sub) and sub.__module__.startswith("kefu."):
+            found.add(sub)
+        found |= _subclasses(sub)
+    return found

@@ -1,0 +1,377 @@
+"""Shop A can never see or touch shop B: a walk over every route the app really has.
+
+The routes come from ``app.routes`` (flattened), not from a list kept here: a route added
+later is walked automatically, and one the walker cannot exercise (a path parameter or
+request body it does not know) fails the test until this file learns about it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from kefu.accounts import auth
+from kefu.accounts.auth import LoginPolicy
+from kefu.accounts.models import Role
+from kefu.conversations import service as conversations
+from kefu.conversations.models import Channel, SenderType
+from kefu.crm import service as crm
+from kefu.shops import service as shops
+from kefu.uow import UnitOfWork
+from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # older FastAPI: app.routes is already flat
+
+    def iter_route_contexts(routes: Any) -> Any:  # type: ignore[misc]
+        return routes
+
+
+UowFactory = Callable[[], UnitOfWork]
+POLICY = LoginPolicy(
+    max_failures=5, window=timedelta(minutes=15), session_lifetime=timedelta(hours=12)
+)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class Tenant:
+    staff: ShopWithStaff
+    team_ids: list[int]
+    customer_id: int
+    conversation_id: int
+    token_id: int
+    token: str
+    secrets: list[str] = field(default_factory=list)  # strings only this shop's data contains
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """Path and query parameter name -> one of this shop's ids."""
+        return {
+            "agent_id": self.staff.owner.id,
+            "team_id": self.team_ids[0],
+            "customer_id": self.customer_id,
+            "conversation_id": self.conversation_id,
+            "token_id": self.token_id,
+        }
+
+
+def _tenant(uow_factory: UowFactory, slug: str, buyer: str, said: str, answered: str) -> Tenant:
+    staff = make_shop_with_staff(uow_factory, slug)
+    shop_id = staff.shop.id
+    with uow_factory() as uow:
+        team_ids = [t.id for t in shops.list_teams(uow.session, shop_id=shop_id)]
+        customer = crm.create_customer(
+            uow, shop_id=shop_id, name=buyer, nickname=f"{buyer}的小号", phone=f"139{shop_id:08d}"
+        )
+        conversation = conversations.start_conversation(
+            uow, shop_id=shop_id, customer_id=customer.id, channel=Channel.WIDGET, subject=said[:8]
+        )
+        conversations.receive_message(
+            uow, shop_id=shop_id, conversation_id=conversation.id, client_msg_id="m1", body=said
+        )
+        conversations.send_reply(
+            uow,
+            shop_id=shop_id,
+            conversation_id=conversation.id,
+            client_msg_id="r1",
+            body=answered,
+            sender_type=SenderType.AGENT,
+            sender_agent_id=staff.agent.id,
+        )
+    with uow_factory() as uow:
+        owner = auth.login(
+            uow,
+            shop_slug=slug,
+            email=staff.owner.email,
+            password=PASSWORD,
+            client_address="127.0.0.1",
+            user_agent="setup",
+            policy=POLICY,
+        ).principal
+    with uow_factory() as uow:
+        issued = auth.create_api_token(
+            uow, shop_id=shop_id, name=f"{slug} ERP 同步", role=Role.OWNER, created_by=owner
+        )
+    secrets = [
+        staff.shop.name,
+        *(a.email for a in (staff.owner, staff.supervisor, staff.agent)),
+        buyer,
+        f"139{shop_id:08d}",
+        said,
+        answered,
+        f"{slug} ERP 同步",
+        issued.raw,
+        issued.token.prefix,
+    ]
+    return Tenant(
+        staff, team_ids, customer.id, conversation.id, issued.token.id, issued.raw, secrets
+    )
+
+
+@dataclass
+class Caller:
+    name: str
+    role: Role
+    client: TestClient
+    headers: dict[str, str]  # what a write needs besides the credential (the CSRF token)
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    callers: list[Caller]  # shop A's staff (each role, by session) and A's API token
+    b_owner: TestClient  # shop B's owner, for before/after snapshots
+
+
+@pytest.fixture
+def world(app: FastAPI, uow_factory: UowFactory) -> Iterator[World]:
+    a = _tenant(uow_factory, "alpha", "艾丽丝", "A店:这件外套有M码吗", "A店客服:有的亲")
+    b = _tenant(uow_factory, "beta", "贝塔买家", "B店机密:订单778899改地址", "B店客服:已改到杭州")
+    with ExitStack() as stack:
+        callers = []
+        for role, agent in (
+            (Role.OWNER, a.staff.owner),
+            (Role.SUPERVISOR, a.staff.supervisor),
+            (Role.AGENT, a.staff.agent),
+        ):
+            client = stack.enter_context(TestClient(app))
+            callers.append(
+                Caller(f"A {role.value} (session)", role, client, _log_in(client, agent.email))
+            )
+        token_client = stack.enter_context(
+            TestClient(app, headers={"Authorization": f"Bearer {a.token}"})
+        )
+        callers.append(Caller("A owner token", Role.OWNER, token_client, {}))
+        b_owner = stack.enter_context(TestClient(app))
+        _log_in(b_owner, b.staff.owner.email)
+        yield World(a, b, callers, b_owner)
+
+
+def _log_in(client: TestClient, email: str) -> dict[str, str]:
+    shop = email.split("@")[1].removesuffix(".test")
+    response = client.post(
+        "/api/v1/auth/login", json={"shop": shop, "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def _routes(app: FastAPI) -> list[Any]:
+    """Every HTTP route of the app, flattened out of included routers."""
+    routes = []
+    for route in iter_route_contexts(app.routes):
+        if isinstance(getattr(route, "original_route", route), Mount):
+            # Static files hold no shop data; any other mounted app must be walked too.
+            assert route.path == "/static", f"{route.path}: a mounted app; walk it here"
+            continue
+        routes.append(route)
+    paths = {r.path for r in routes}
+    # Guard against the walk silently finding nothing (e.g. routers no longer flattened).
+    assert {
+        "/",
+        "/api/v1/agents/{agent_id}",
+        "/api/v1/conversations/{conversation_id}/messages",
+    } <= paths
+    return routes
+
+
+def _params(route: Any) -> list[str]:
+    return list(route.param_convertors)
+
+
+def _no_leak(response: Any, b: Tenant, where: str) -> None:
+    text = response.text
+    if response.headers.get("content-type", "").startswith("application/json"):
+        text += json.dumps(response.json(), ensure_ascii=False)
+    leaked = [s for s in b.secrets if s in text]
+    assert not leaked, f"{where}: the response shows shop B's {leaked}"
+
+
+# A valid body for every route with a body that the walk calls with B's ids: valid, so
+# that validation cannot answer before the handler has looked the id up.
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/v1/agents/{agent_id}"): {
+        "display_name": "被A店改名",
+        "role": "agent",
+        "is_active": False,
+        "locale": "en",
+        "team_ids": [],
+    },
+}
+
+
+def _b_snapshot(world: World, routes: list[Any]) -> dict[str, Any]:
+    """What shop B's owner sees on every read route (B's ids filled in)."""
+    snapshot = {}
+    for route in routes:
+        if "GET" not in (route.methods or ()) or not route.path.startswith("/api/v1/"):
+            continue
+        if not set(_params(route)) <= set(world.b.ids):
+            continue  # the walk itself fails on it, with a message saying what to add
+        url = route.path.format(**{p: world.b.ids[p] for p in _params(route)})
+        response = world.b_owner.get(url)
+        assert response.status_code == 200, f"control: B's owner GET {url} -> {response.text}"
+        snapshot[url] = response.json()
+    return snapshot
+
+
+def _assert_b_intact(world: World, routes: list[Any], before: dict[str, Any]) -> None:
+    assert _b_snapshot(world, routes) == before
+    with TestClient(world.b_owner.app) as integration:
+        me = integration.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {world.b.token}"}
+        )
+        assert me.status_code == 200, "shop B's API token stopped working"
+        assert me.json()["shop_slug"] == "beta"
+        for agent in (world.b.staff.owner, world.b.staff.supervisor, world.b.staff.agent):
+            _log_in(integration, agent.email)  # B's staff can all still log in
+
+
+def test_every_route_with_an_id_answers_404_for_another_shops_id(
+    app: FastAPI, world: World
+) -> None:
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    walked = []
+    for route in routes:
+        params = _params(route)
+        if not params:
+            continue
+        assert route.path.startswith("/api/v1/"), f"{route.path}: a page with ids; walk it here"
+        unknown = set(params) - set(world.b.ids)
+        assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
+        url = route.path.format(**{p: world.b.ids[p] for p in params})
+        for method in sorted(route.methods):
+            body = None
+            if route.body_field is not None:
+                assert (method, route.path) in BODIES, (
+                    f"{method} {route.path}: add a body to BODIES"
+                )
+                body = BODIES[(method, route.path)]
+            answers = {}
+            for caller in world.callers:
+                headers = caller.headers if method in WRITE_METHODS else {}
+                response = caller.client.request(method, url, json=body, headers=headers)
+                where = f"{method} {url} as {caller.name}"
+                _no_leak(response, world.b, where)
+                answers[caller.name] = response.status_code
+                if response.status_code == 403:
+                    # Only a role check may stop A before the lookup: never CSRF or anything else.
+                    assert response.json()["error"]["code"] == "forbidden", where
+                    assert caller.role is not Role.OWNER, where
+                else:
+                    assert response.status_code == 404, f"{where}: {response.text}"
+                    assert response.json()["error"]["code"] == "not_found", where
+            # Whatever the lower roles got, an owner of A reached the handler and got 404.
+            assert answers["A owner (session)"] == answers["A owner token"] == 404
+            walked.append(f"{method} {route.path}")
+    assert len(walked) >= 7, walked
+    _assert_b_intact(world, routes, before)
+
+
+# What each read route without ids must return for A: exactly A's rows.
+def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
+    a = world.a
+    agents = {a.staff.owner.id, a.staff.supervisor.id, a.staff.agent.id}
+    return {
+        "/api/v1/auth/me": lambda j: j["shop_id"] == a.staff.shop.id and j["shop_slug"] == "alpha",
+        "/api/v1/shop": lambda j: j["id"] == a.staff.shop.id and j["name"] == "alpha 旗舰店",
+        "/api/v1/agents": lambda j: {x["id"] for x in j} == agents,
+        "/api/v1/teams": lambda j: [x["id"] for x in j] == a.team_ids,
+        "/api/v1/customers": lambda j: [x["id"] for x in j] == [a.customer_id],
+        "/api/v1/conversations": lambda j: [x["id"] for x in j] == [a.conversation_id],
+        "/api/v1/api-tokens": lambda j: [x["id"] for x in j] == [a.token_id],
+    }
+
+
+def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World) -> None:
+    expected = _a_rows(world)
+    seen = set()
+    for route in _routes(app):
+        if _params(route) or "GET" not in route.methods or not route.path.startswith("/api/v1/"):
+            continue
+        if route.path == "/api/v1/openapi.json":
+            continue  # the schema: no shop data
+        assert route.path in expected, f"{route.path}: say which rows shop A should see here"
+        for caller in world.callers:
+            where = f"GET {route.path} as {caller.name}"
+            response = caller.client.get(route.path)
+            _no_leak(response, world.b, where)
+            if response.status_code == 403:
+                assert caller.role is not Role.OWNER, where
+                continue
+            assert response.status_code == 200, f"{where}: {response.text}"
+            assert expected[route.path](response.json()), f"{where}: {response.json()}"
+            seen.add(route.path)
+            # Filters given B's ids or B's names find nothing in A's shop.
+            for query in route.dependant.query_params if hasattr(route, "dependant") else []:
+                probe = _b_filter(world.b, query.name)
+                if probe is None:
+                    continue
+                filtered = caller.client.get(route.path, params={query.name: probe})
+                assert filtered.status_code == 200, f"{where}?{query.name}={probe}"
+                assert filtered.json() == [], f"{where}?{query.name}={probe}: {filtered.text}"
+    assert seen == set(expected)
+
+
+def _b_filter(b: Tenant, name: str) -> str | int | None:
+    if name in b.ids:
+        return b.ids[name]
+    if name == "q":
+        return "贝塔"  # B's customer's name
+    assert not name.endswith("_id"), f"query parameter {name}: add shop B's id to Tenant.ids"
+    return None
+
+
+def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world: World) -> None:
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    owner = world.callers[0]
+    response = owner.client.post(
+        "/api/v1/agents",
+        json={
+            "email": "spy@alpha.test",
+            "display_name": "卧底",
+            "password": "long enough 1",
+            "team_ids": [world.b.team_ids[0]],
+        },
+        headers=owner.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "team_ids"
+    moved = owner.client.patch(
+        f"/api/v1/agents/{world.a.staff.agent.id}",
+        json={"team_ids": [world.b.team_ids[1]]},
+        headers=owner.headers,
+    )
+    assert moved.status_code == 422
+    assert all(x["email"] != "spy@alpha.test" for x in owner.client.get("/api/v1/agents").json())
+    _assert_b_intact(world, routes, before)
+
+
+def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
+    pages = [
+        r for r in _routes(app) if not r.path.startswith("/api/") and "GET" in (r.methods or ())
+    ]
+    assert "/" in {p.path for p in pages}
+    for page in pages:
+        assert not _params(page), f"{page.path}: a page with ids; walk it with B's ids"
+        for caller in world.callers[:3]:  # pages are for people: session callers
+            response = caller.client.get(page.path)
+            assert response.status_code == 200, f"GET {page.path} as {caller.name}"
+            _no_leak(response, world.b, f"GET {page.path} as {caller.name}")
+            if page.path == "/":
+                assert "alpha 旗舰店" in response.text
+                assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations
