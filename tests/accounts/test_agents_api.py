@@ -274,12 +274,6 @@ def test_deactivating_an_agent_ends_their_session(
     assert client.get("/api/v1/auth/me").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/kefu/accounts/service.py update_agent (is_active branch) does not revoke the "
-    "agent's login_sessions; auth.resolve_session only checks agent.is_active, so reactivating "
-    "an agent brings every cookie issued before the deactivation back to life",
-)
 def test_a_session_ended_by_deactivation_stays_ended_after_reactivation(
     client: TestClient, app: FastAPI, alpha: ShopWithStaff, owner: dict
 ) -> None:

@@ -323,19 +323,7 @@ def test_an_unknown_page_is_a_404_page(strict: TestClient) -> None:
     [
         ("GET", LOGIN, "POST"),
         ("PUT", LOGIN, "POST"),
-        pytest.param(
-            "DELETE",
-            "/api/v1/agents",
-            "GET, POST",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: Allow lists only GET. Starlette answers 405 from the first route "
-                "whose path matches; a path served by several routes (GET and POST "
-                "/api/v1/agents, GET and PATCH /api/v1/agents/{id}) advertises one method. "
-                "Needs a fix in src/kefu/web/errors.py on_http_error (collect the methods "
-                "of every route matching the path)",
-            ),
-        ),
+        ("DELETE", "/api/v1/agents", "GET, POST"),
     ],
 )
 def test_a_wrong_method_on_the_api_is_405_json(
@@ -346,11 +334,6 @@ def test_a_wrong_method_on_the_api_is_405_json(
     assert sorted(response.headers["allow"].split(", ")) == sorted(allow.split(", "))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/kefu/web/errors.py on_http_error: the page branch (error_page) drops "
-    "exc.headers, so a 405 page has no Allow header (RFC 9110 §15.5.6 requires one)",
-)
 def test_a_wrong_method_on_a_page_is_405_with_allow(strict: TestClient) -> None:
     response = strict.post("/")
     assert response.status_code == 405

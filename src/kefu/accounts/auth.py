@@ -127,10 +127,15 @@ def login(
         raise Invalid("e-mail is required", field="email")
     if not password or len(password) > MAX_PASSWORD_LENGTH:
         raise Invalid("password is required", field="password")
-    shop = shops.get_shop_by_slug(session, slug=shop_slug)
     _throttle(
         session, policy=policy, shop_slug=shop_slug, email=email, address=client_address, uow=uow
     )
+    try:
+        shop = shops.get_shop_by_slug(session, slug=shop_slug)
+    except NotFound:
+        # Counted too, so guessing shop codes is throttled like guessing passwords.
+        _record_failure(uow, shop_slug=shop_slug, email=email, address=client_address)
+        raise
 
     agent = session.scalar(select(Agent).where(Agent.shop_id == shop.id, Agent.email == email))
     if not verify_password(agent.password_hash if agent else None, password) or agent is None:
@@ -196,6 +201,11 @@ def resolve_session(uow: UnitOfWork, *, raw_token: str) -> Principal:
     if row is None:
         raise Unauthenticated("please log in", key="errors.unauthenticated")
     login_session, agent = row
+    # Deactivation first: it is the reason the agent needs to hear, not "session ended".
+    if not agent.is_active:
+        raise SessionExpired(
+            "this account is deactivated; ask the shop owner", key="errors.account_inactive"
+        )
     if login_session.revoked_at is not None:
         raise SessionExpired(
             "you have logged out; please log in again", key="errors.session_expired"
@@ -203,10 +213,6 @@ def resolve_session(uow: UnitOfWork, *, raw_token: str) -> Principal:
     if login_session.expires_at <= uow.clock.now():
         raise SessionExpired(
             "your session has expired; please log in again", key="errors.session_expired"
-        )
-    if not agent.is_active:
-        raise SessionExpired(
-            "this account is deactivated; ask the shop owner", key="errors.account_inactive"
         )
     return Principal(
         shop_id=agent.shop_id,

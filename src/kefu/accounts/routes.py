@@ -21,7 +21,7 @@ from kefu.accounts.schemas import (
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
-from kefu.web.deps import api_principal, get_context, get_uow, require
+from kefu.web.deps import ResourceId, api_principal, get_context, get_uow, require
 from kefu.web.security import SESSION_COOKIE, new_csrf_cookie, set_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["auth & agents"])
@@ -113,7 +113,9 @@ def list_agents(
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
 def get_agent(
-    agent_id: int, principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(get_uow)
+    agent_id: ResourceId,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
 ) -> AgentOut:
     return _agent_out(
         uow, service.get_agent(uow.session, shop_id=principal.shop_id, agent_id=agent_id)
@@ -140,7 +142,7 @@ def create_agent(
 
 @router.patch("/agents/{agent_id}", response_model=AgentOut)
 def update_agent(
-    agent_id: int,
+    agent_id: ResourceId,
     body: AgentUpdate,
     principal: Principal = Depends(owner_only),
     uow: UnitOfWork = Depends(get_uow),
@@ -183,7 +185,7 @@ def create_token(
 
 @router.delete("/api-tokens/{token_id}", response_model=TokenOut)
 def revoke_token(
-    token_id: int,
+    token_id: ResourceId,
     principal: Principal = Depends(owner_only),
     uow: UnitOfWork = Depends(get_uow),
 ) -> TokenOut:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.accounts.events import AgentCreated, AgentUpdated
-from kefu.accounts.models import Agent, Role, TeamMembership
+from kefu.accounts.models import Agent, LoginSession, Role, TeamMembership
 from kefu.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from kefu.errors import Conflict, Invalid, NotFound, PermissionDenied
 from kefu.shops import service as shops
@@ -121,6 +121,14 @@ def update_agent(
         if agent_id == acting_agent_id and not is_active:
             raise PermissionDenied("you cannot deactivate your own account")
         agent.is_active = is_active
+        if not is_active:
+            # Revoked, not just refused while inactive: reactivating the account later
+            # must not bring back a cookie from a lost laptop.
+            session.execute(
+                update(LoginSession)
+                .where(LoginSession.agent_id == agent.id, LoginSession.revoked_at.is_(None))
+                .values(revoked_at=uow.clock.now())
+            )
         changed.append("is_active")
     if locale is not None:
         if locale not in LOCALES:

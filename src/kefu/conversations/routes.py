@@ -9,7 +9,7 @@ from kefu.conversations import service
 from kefu.conversations.models import ConversationStatus
 from kefu.conversations.schemas import ConversationOut, MessageOut
 from kefu.uow import UnitOfWork
-from kefu.web.deps import api_principal, get_uow
+from kefu.web.deps import MAX_ID, ResourceId, api_principal, get_uow
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -17,9 +17,9 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 @router.get("/conversations", response_model=list[ConversationOut])
 def list_conversations(
     status: ConversationStatus | None = None,
-    customer_id: int | None = None,
+    customer_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE_SIZE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_ID),
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[ConversationOut]:
@@ -36,7 +36,7 @@ def list_conversations(
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 def get_conversation(
-    conversation_id: int,
+    conversation_id: ResourceId,
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> ConversationOut:
@@ -48,8 +48,10 @@ def get_conversation(
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 def list_messages(
-    conversation_id: int,
-    after_seq: int = Query(default=0, ge=0, description="only messages after this sequence number"),
+    conversation_id: ResourceId,
+    after_seq: int = Query(
+        default=0, ge=0, le=MAX_ID, description="only messages after this sequence number"
+    ),
     limit: int = Query(default=100, ge=1, le=service.MAX_PAGE_SIZE),
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),

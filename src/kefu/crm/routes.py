@@ -8,7 +8,7 @@ from kefu.accounts.auth import Principal
 from kefu.crm import service
 from kefu.crm.schemas import CustomerOut
 from kefu.uow import UnitOfWork
-from kefu.web.deps import api_principal, get_uow
+from kefu.web.deps import MAX_ID, ResourceId, api_principal, get_uow
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -19,7 +19,7 @@ def list_customers(
         default="", max_length=60, description="name, nickname, phone or shop id contains"
     ),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE_SIZE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_ID),
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[CustomerOut]:
@@ -31,7 +31,7 @@ def list_customers(
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
 def get_customer(
-    customer_id: int,
+    customer_id: ResourceId,
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> CustomerOut:

@@ -84,7 +84,7 @@ def list_customers(
     session: Session, *, shop_id: int, search: str = "", limit: int = 50, offset: int = 0
 ) -> list[Customer]:
     query = select(Customer).where(Customer.shop_id == shop_id)
-    search = search.strip()
+    search = clean_text(search, field="q", max_length=60)
     if search:
         pattern = f"%{search}%"
         query = query.where(

@@ -8,7 +8,7 @@ from kefu.accounts.auth import Principal
 from kefu.shops import service
 from kefu.shops.schemas import ShopOut, TeamOut
 from kefu.uow import UnitOfWork
-from kefu.web.deps import api_principal, get_uow
+from kefu.web.deps import ResourceId, api_principal, get_uow
 
 router = APIRouter(prefix="/api/v1", tags=["shop"])
 
@@ -32,7 +32,9 @@ def list_teams(
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
 def get_team(
-    team_id: int, principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(get_uow)
+    team_id: ResourceId,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
 ) -> TeamOut:
     return TeamOut.model_validate(
         service.get_team(uow.session, shop_id=principal.shop_id, team_id=team_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from kefu.accounts import auth
 from kefu.accounts.auth import Principal
@@ -20,6 +21,11 @@ from kefu.web.security import (
     SESSION_COOKIE,
     check_csrf,
 )
+
+# Ids are 32-bit integers on PostgreSQL. A path id outside that range (or not a number)
+# names nothing that can exist: web.errors answers 404, as for any unknown id.
+MAX_ID = 2**31 - 1
+ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):

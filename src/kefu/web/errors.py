@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import compile_path
 
 from kefu.errors import (
     Conflict,
@@ -78,9 +81,24 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+def error_page(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     page_locale(request)
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    response = render(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method any route serves at this path (Starlette reports only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        if route.methods and route.path and compile_path(route.path)[0].match(path):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -107,14 +125,15 @@ async def on_login_required(request: Request, exc: Exception) -> Response:
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request.app, request.url.path)
     if wants_json(request):
         locale = api_locale(request)
         message = str(exc.detail) if exc.status_code == 413 else translate(locale, f"errors.{code}")
-        return JSONResponse(
-            error_body(code, message), status_code=exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
     locale = page_locale(request)
-    return error_page(request, exc.status_code, translate(locale, f"errors.{code}"))
+    return error_page(request, exc.status_code, translate(locale, f"errors.{code}"), headers)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
@@ -126,6 +145,12 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
         where = malformed[0].get("ctx", {}).get("error", "")
         message = translate(locale, "errors.malformed_json", detail=where)
         return JSONResponse(error_body("malformed_json", message), status_code=400)
+    if all(e["loc"] and e["loc"][0] == "path" for e in errors):
+        # /agents/abc or /agents/99999999999: no such resource can exist.
+        not_found = translate(locale, "errors.not_found")
+        if not wants_json(request):
+            return error_page(request, 404, translate(page_locale(request), "errors.not_found"))
+        return JSONResponse(error_body("not_found", not_found), status_code=404)
     details = [
         {
             "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
