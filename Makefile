@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck check-format format browser-deps demo clean help
+.PHONY: run test lint typecheck check-format format browser-deps demo clean help constraints
 
 help:
 	@echo "make run    - install, migrate, seed the demo shop (first time) and serve http://$${KEFU_HOST:-127.0.0.1}:$${KEFU_PORT:-8000}"
@@ -16,13 +16,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstalled only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+# Re-resolve the newest versions pyproject.toml allows and record them.
+constraints: | $(BIN)/python
+	$(PIP) install --upgrade -e '.[dev]'
+	(echo "# Versions the suite was last run with; 'make' installs within these (pip -c)."; \
+	 echo "# Refresh: make constraints"; \
+	 $(BIN)/python -m pip freeze --exclude-editable | grep -v '^kefu') > constraints.txt
 
 # A local trial: demo mode (the placeholder secret is accepted) unless KEFU_DEMO is set.
 run: export KEFU_DEMO ?= 1

@@ -20,6 +20,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are 32-bit integers on PostgreSQL: an id beyond this cannot exist.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -8,8 +8,9 @@ from kefu.accounts.auth import Principal
 from kefu.conversations import service
 from kefu.conversations.models import ConversationStatus
 from kefu.conversations.schemas import ConversationOut, MessageOut
+from kefu.db import MAX_ID
 from kefu.uow import UnitOfWork
-from kefu.web.deps import MAX_ID, ResourceId, api_principal, get_uow
+from kefu.web.deps import ResourceId, api_principal, get_uow
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

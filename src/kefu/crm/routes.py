@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Query
 from kefu.accounts.auth import Principal
 from kefu.crm import service
 from kefu.crm.schemas import CustomerOut
+from kefu.db import MAX_ID
 from kefu.uow import UnitOfWork
-from kefu.web.deps import MAX_ID, ResourceId, api_principal, get_uow
+from kefu.web.deps import ResourceId, api_principal, get_uow
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 

@@ -10,6 +10,7 @@ from fastapi import Depends, Path, Request
 from kefu.accounts import auth
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
+from kefu.db import MAX_ID
 from kefu.errors import PermissionDenied, SessionExpired, Unauthenticated
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
@@ -22,9 +23,8 @@ from kefu.web.security import (
     check_csrf,
 )
 
-# Ids are 32-bit integers on PostgreSQL. A path id outside that range (or not a number)
-# names nothing that can exist: web.errors answers 404, as for any unknown id.
-MAX_ID = 2**31 - 1
+# A path id outside the database's range (or not a number) names nothing that can exist:
+# web.errors answers 404, as for any unknown id.
 ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
