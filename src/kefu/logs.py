@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is data.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# color_message is uvicorn's copy of the message with terminal colour codes.
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,6 +55,8 @@ def configure_logging(*, level: str, fmt: str) -> None:
     root.setLevel(level)
     # uvicorn's access log would duplicate ours (kefu.web.middleware logs every request).
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic narrates every schema check at INFO; its warnings still come through.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
