@@ -49,11 +49,11 @@ def login_form(
     locale: str = Depends(page_locale),
 ) -> HTMLResponse:
     # A single-shop install (the usual self-hosted case) needs no shop code typed in.
-    known = shops.list_shops(uow.session) if shops.count_shops(uow.session) == 1 else []
+    known = shops.list_shops(uow.session, limit=2)
     notice = translate(locale, "login.expired") if expired else None
     return _login_page(
         request,
-        shop=known[0].slug if known else "",
+        shop=known[0].slug if len(known) == 1 else "",
         email="",
         next_path=safe_next(next),
         notice=notice,

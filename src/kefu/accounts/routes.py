@@ -28,9 +28,11 @@ router = APIRouter(prefix="/api/v1", tags=["auth & agents"])
 owner_only = require(Role.OWNER)
 
 
-def _agent_out(uow: UnitOfWork, agent: Agent) -> AgentOut:
+def _agent_out(uow: UnitOfWork, agent: Agent, team_ids: list[int] | None = None) -> AgentOut:
     out = AgentOut.model_validate(agent)
-    out.team_ids = service.team_ids_of(uow.session, shop_id=agent.shop_id, agent_id=agent.id)
+    if team_ids is None:
+        team_ids = service.team_ids_of(uow.session, shop_id=agent.shop_id, agent_id=agent.id)
+    out.team_ids = team_ids
     return out
 
 
@@ -108,7 +110,13 @@ def me(principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(
 def list_agents(
     principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(get_uow)
 ) -> list[AgentOut]:
-    return [_agent_out(uow, a) for a in service.list_agents(uow.session, shop_id=principal.shop_id)]
+    agents = service.list_agents(uow.session, shop_id=principal.shop_id)
+    # One query for every agent's teams, not one per agent.
+    teams_of: dict[int, list[int]] = {}
+    for team_id, members in service.team_members(uow.session, shop_id=principal.shop_id).items():
+        for agent_id in members:
+            teams_of.setdefault(agent_id, []).append(team_id)
+    return [_agent_out(uow, a, sorted(teams_of.get(a.id, []))) for a in agents]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)

@@ -87,8 +87,8 @@ def get_shop_by_slug(session: Session, *, slug: str) -> Shop:
     return shop
 
 
-def list_shops(session: Session) -> list[Shop]:
-    return list(session.scalars(select(Shop).order_by(Shop.id)))
+def list_shops(session: Session, *, limit: int | None = None) -> list[Shop]:
+    return list(session.scalars(select(Shop).order_by(Shop.id).limit(limit)))
 
 
 def count_shops(session: Session) -> int:
