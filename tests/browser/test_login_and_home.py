@@ -116,3 +116,23 @@ def test_buyer_text_is_shown_as_text_and_never_runs(
     assert page.locator("[data-testid=recent] img").count() == 0
     assert page.locator("[data-testid=recent] script").count() == 0
     assert dialogs == []
+
+
+def test_agent_changes_their_password_and_logs_in_with_the_new_one(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    _log_in(page, live_server, shop="mianli", email=staff.agent.email, password=PASSWORD)
+    page.get_by_role("link", name="修改密码").click()
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码(至少 8 个字符)").fill("新的密码 2026 好记")
+    page.get_by_label("再次输入新密码").fill("新的密码 2026 好记")
+    page.get_by_role("button", name="保存新密码").click()
+    expect(page.get_by_test_id("password-done")).to_contain_text("密码已修改")
+    screenshot(page, "password-changed")
+    page.get_by_role("button", name="退出登录").click()
+    _log_in(page, live_server, shop="mianli", email=staff.agent.email, password=PASSWORD)
+    expect(page.get_by_test_id("login-error")).to_have_text("邮箱或密码错误")
+    page.get_by_label("密码").fill("新的密码 2026 好记")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(live_server.url + "/")

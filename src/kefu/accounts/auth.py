@@ -15,7 +15,14 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kefu.accounts.events import AgentLoggedIn, AgentLoggedOut, ApiTokenCreated, ApiTokenRevoked
+from kefu.accounts import service
+from kefu.accounts.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    PasswordChanged,
+)
 from kefu.accounts.models import Agent, ApiToken, LoginAttempt, LoginSession, Role
 from kefu.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -23,7 +30,6 @@ from kefu.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from kefu.accounts.service import normalise_email
 from kefu.errors import (
     Invalid,
     InvalidCredentials,
@@ -120,7 +126,7 @@ def login(
     """Check a password and open a session. A failure is recorded (and committed) before raising."""
     session = uow.session
     shop_slug = clean_text(shop_slug, field="shop", max_length=40).lower()
-    email = normalise_email(clean_text(email, field="email", max_length=254))
+    email = service.normalise_email(clean_text(email, field="email", max_length=254))
     if not shop_slug:
         raise Invalid("shop code is required", field="shop")
     if not email:
@@ -222,6 +228,54 @@ def resolve_session(uow: UnitOfWork, *, raw_token: str) -> Principal:
         via="session",
         credential_id=login_session.id,
     )
+
+
+def change_password(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    client_address: str,
+    policy: LoginPolicy,
+) -> None:
+    """An agent replaces their password. Ends their other sessions; this one stays. Commits.
+
+    A wrong current password counts as a failed login, so a borrowed session cannot be
+    used to guess it.
+    """
+    if principal.agent_id is None:
+        raise PermissionDenied(
+            "an API token has no password to change", key="errors.token_password"
+        )
+    session = uow.session
+    agent = service.get_agent(session, shop_id=principal.shop_id, agent_id=principal.agent_id)
+    shop = shops.get_shop(session, shop_id=principal.shop_id)
+    _throttle(
+        session,
+        policy=policy,
+        shop_slug=shop.slug,
+        email=agent.email,
+        address=client_address,
+        uow=uow,
+    )
+    if not verify_password(agent.password_hash, current_password):
+        _record_failure(uow, shop_slug=shop.slug, email=agent.email, address=client_address)
+        raise Invalid(
+            "the current password is wrong", field="current_password", key="errors.wrong_password"
+        )
+    service.check_new_password(new_password)
+    if new_password == current_password:
+        raise Invalid(
+            "the new password is the same as the current one",
+            field="new_password",
+            key="errors.same_password",
+        )
+    agent.password_hash = hash_password(new_password)
+    keep = principal.credential_id if principal.via == "session" else None
+    service.revoke_sessions(uow, agent_id=agent.id, keep_session_id=keep)
+    uow.collect(PasswordChanged(shop_id=principal.shop_id, agent_id=agent.id))
+    uow.commit()
 
 
 def logout(uow: UnitOfWork, *, raw_token: str) -> None:

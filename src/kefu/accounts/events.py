@@ -33,3 +33,10 @@ class ApiTokenCreated(Event):
 @dataclass(frozen=True, kw_only=True)
 class ApiTokenRevoked(Event):
     token_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(Event):
+    """An agent changed their own password; their other sessions were ended."""
+
+    agent_id: int

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.accounts import auth
+from kefu.accounts.auth import Principal
 from kefu.errors import DomainError, Invalid
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
-from kefu.web.deps import get_context, get_uow, page_locale
+from kefu.web.deps import get_context, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
 from kefu.web.i18n import LOCALES, translate
 from kefu.web.security import (
@@ -134,3 +135,45 @@ def switch_language(
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
     return response
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(
+    request: Request,
+    _: Principal = Depends(page_principal),
+    __: str = Depends(page_locale),
+) -> HTMLResponse:
+    return render(request, "account_password.html", {"done": False, "error": None})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def password_submit(
+    request: Request,
+    current_password: str = Form(default="", max_length=256),
+    new_password: str = Form(default="", max_length=256),
+    confirm_password: str = Form(default="", max_length=256),
+    csrf_token: str = Form(default=""),
+    principal: Principal = Depends(page_principal),
+    uow: UnitOfWork = Depends(get_uow),
+    context: AppContext = Depends(get_context),
+    locale: str = Depends(page_locale),
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    if new_password != confirm_password:
+        error = translate(locale, "errors.password_mismatch")
+        return render(
+            request, "account_password.html", {"done": False, "error": error}, status_code=422
+        )
+    try:
+        auth.change_password(
+            uow,
+            principal=principal,
+            current_password=current_password,
+            new_password=new_password,
+            client_address=request.client.host if request.client else "",
+            policy=context.login_policy,
+        )
+    except DomainError as exc:
+        context_ = {"done": False, "error": localised(locale, exc)}
+        return render(request, "account_password.html", context_, status_code=status_of(exc))
+    return render(request, "account_password.html", {"done": True, "error": None})

@@ -14,6 +14,7 @@ from kefu.accounts.schemas import (
     LoginIn,
     LoginOut,
     MeOut,
+    PasswordChange,
     TokenCreate,
     TokenCreated,
     TokenOut,
@@ -101,6 +102,25 @@ def logout(
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
+@router.post("/auth/password", status_code=204)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+    context: AppContext = Depends(get_context),
+) -> None:
+    """Change your own password; your other sessions end, this one stays."""
+    auth.change_password(
+        uow,
+        principal=principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client_address=request.client.host if request.client else "",
+        policy=context.login_policy,
+    )
+
+
 @router.get("/auth/me", response_model=MeOut)
 def me(principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(get_uow)) -> MeOut:
     return _me(uow, principal)
@@ -165,6 +185,7 @@ def update_agent(
         is_active=body.is_active,
         locale=body.locale,
         team_ids=body.team_ids,
+        password=body.password,
     )
     return _agent_out(uow, agent)
 

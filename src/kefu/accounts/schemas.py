@@ -47,6 +47,16 @@ class AgentUpdate(BaseModel):
     is_active: bool | None = None
     locale: str | None = None
     team_ids: list[int] | None = None
+    password: str | None = Field(
+        default=None, min_length=8, max_length=256, description="reset: ends the agent's sessions"
+    )
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
 
 
 class MeOut(BaseModel):

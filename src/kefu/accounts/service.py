@@ -101,8 +101,9 @@ def update_agent(
     is_active: bool | None = None,
     locale: str | None = None,
     team_ids: Sequence[int] | None = None,
+    password: str | None = None,
 ) -> Agent:
-    """Change an agent. Commits.
+    """Change an agent (an owner's password reset included). Commits.
 
     Nobody can demote or deactivate themself: a shop must not lock its owner out.
     """
@@ -124,12 +125,18 @@ def update_agent(
         if not is_active:
             # Revoked, not just refused while inactive: reactivating the account later
             # must not bring back a cookie from a lost laptop.
-            session.execute(
-                update(LoginSession)
-                .where(LoginSession.agent_id == agent.id, LoginSession.revoked_at.is_(None))
-                .values(revoked_at=uow.clock.now())
-            )
+            revoke_sessions(uow, agent_id=agent.id)
         changed.append("is_active")
+    if password is not None:
+        if agent_id == acting_agent_id:
+            raise PermissionDenied(
+                "change your own password with your current one", key="errors.own_password"
+            )
+        _check_password(password)
+        agent.password_hash = hash_password(password)
+        # A reset is what an owner does when an account may be in the wrong hands.
+        revoke_sessions(uow, agent_id=agent.id)
+        changed.append("password")
     if locale is not None:
         if locale not in LOCALES:
             raise Invalid(f"language must be one of {', '.join(LOCALES)}", field="locale")
@@ -145,6 +152,20 @@ def update_agent(
         uow.collect(AgentUpdated(shop_id=shop_id, agent_id=agent.id, changed=tuple(changed)))
     uow.commit()
     return agent
+
+
+def check_new_password(password: str) -> None:
+    _check_password(password)
+
+
+def revoke_sessions(uow: UnitOfWork, *, agent_id: int, keep_session_id: int | None = None) -> None:
+    """End every login session of an agent (but the one given). Does not commit."""
+    query = update(LoginSession).where(
+        LoginSession.agent_id == agent_id, LoginSession.revoked_at.is_(None)
+    )
+    if keep_session_id is not None:
+        query = query.where(LoginSession.id != keep_session_id)
+    uow.session.execute(query.values(revoked_at=uow.clock.now()))
 
 
 def get_agent(session: Session, *, shop_id: int, agent_id: int) -> Agent:
