@@ -11,7 +11,7 @@ from kefu.errors import DomainError, Invalid
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
-from kefu.web.deps import get_context, get_uow, page_locale, page_principal
+from kefu.web.deps import client_address, get_context, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
 from kefu.web.i18n import LOCALES, translate
 from kefu.web.security import (
@@ -81,7 +81,7 @@ def login_submit(
             shop_slug=shop,
             email=email,
             password=password,
-            client_address=request.client.host if request.client else "",
+            client_address=client_address(request),
             user_agent=request.headers.get("user-agent", ""),
             policy=policy,
         )
@@ -170,10 +170,10 @@ def password_submit(
             principal=principal,
             current_password=current_password,
             new_password=new_password,
-            client_address=request.client.host if request.client else "",
+            client_address=client_address(request),
             policy=context.login_policy,
         )
     except DomainError as exc:
-        context_ = {"done": False, "error": localised(locale, exc)}
-        return render(request, "account_password.html", context_, status_code=status_of(exc))
+        shown = {"done": False, "error": localised(locale, exc)}
+        return render(request, "account_password.html", shown, status_code=status_of(exc))
     return render(request, "account_password.html", {"done": True, "error": None})

@@ -22,7 +22,7 @@ from kefu.accounts.schemas import (
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
-from kefu.web.deps import ResourceId, api_principal, get_context, get_uow, require
+from kefu.web.deps import ResourceId, api_principal, client_address, get_context, get_uow, require
 from kefu.web.security import SESSION_COOKIE, new_csrf_cookie, set_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["auth & agents"])
@@ -70,7 +70,7 @@ def login(
         shop_slug=body.shop,
         email=body.email,
         password=body.password,
-        client_address=request.client.host if request.client else "",
+        client_address=client_address(request),
         user_agent=request.headers.get("user-agent", ""),
         policy=policy,
     )
@@ -116,7 +116,7 @@ def change_password(
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
-        client_address=request.client.host if request.client else "",
+        client_address=client_address(request),
         policy=context.login_policy,
     )
 

@@ -97,6 +97,11 @@ def page_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Prin
     return principal
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, as the server sees it (behind a proxy: the proxy's)."""
+    return request.client.host if request.client else ""
+
+
 def page_locale(request: Request) -> str:
     """Pages speak zh-CN unless the agent switched to English (a cookie)."""
     locale = pick_locale(request.cookies.get(LANG_COOKIE))
