@@ -28,6 +28,7 @@ from kefu.demo import (
     demo_exists,
     seed_demo_shop,
 )
+from kefu.demo import seed as seed_module
 from kefu.demo.orders import TRACKING_FORMATS
 from kefu.errors import Conflict
 from kefu.events import EventBus
@@ -303,3 +304,22 @@ def test_complaints_are_handled_the_way_the_playbook_says(
         assert any(("退款" in r or "补发" in r or "换" in r) for r in replies[1:])  # a remedy
         for reply in replies:  # never blame the courier
             assert not re.search(r"(快递|物流)(公司)?(弄|摔|压|的问题|的责任)", reply)
+
+
+def test_a_failure_half_way_leaves_no_half_built_shop(
+    uow_factory: Callable[[], UnitOfWork], bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full while writing orders")
+
+    monkeypatch.setattr(seed_module, "_create_orders", crash)
+    with bus.capture() as events, pytest.raises(RuntimeError):
+        seed_demo_shop(uow_factory)
+    with uow_factory() as uow:
+        assert not demo_exists(uow.session)
+        assert shops.count_shops(uow.session) == 0
+        assert uow.session.scalars(select(Customer)).first() is None
+    assert events == []  # nothing was committed, so nothing was announced
+    monkeypatch.undo()
+    # And the operator can simply run it again.
+    assert seed_demo_shop(uow_factory).customers == 200

@@ -62,8 +62,9 @@ def create_agent(
     password: str,
     role: Role,
     team_ids: Sequence[int] = (),
+    commit: bool = True,
 ) -> Agent:
-    """Add a member of staff to the shop. Commits."""
+    """Add a member of staff to the shop. ``commit=False`` lets a caller build more first."""
     session = uow.session
     email = _check_email(email)
     display_name = _check_display_name(display_name)
@@ -86,7 +87,8 @@ def create_agent(
     for team_id in teams:
         session.add(TeamMembership(team_id=team_id, agent_id=agent.id, shop_id=shop_id))
     uow.collect(AgentCreated(shop_id=shop_id, agent_id=agent.id, role=role.value))
-    uow.commit()
+    if commit:
+        uow.commit()
     return agent
 
 

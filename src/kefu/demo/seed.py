@@ -5,10 +5,11 @@ buyers, 500 orders over the last two months in every status, and 40 past convers
 some still waiting in the queues. Everything comes from one seed: the same seed gives the
 same shop, with times relative to the unit of work's clock. Every row goes through the
 domain services (so the same validation and events apply); only creation times are moved
-back, before each commit, so that the history looks lived-in.
+back, before the commit, so that the history looks lived-in.
 
-Events are dispatched as usual after each commit. Seed before subscribing anything that
-should not react to history (a bot would otherwise answer the old buyer messages).
+The whole shop is written in one transaction, so a failure leaves nothing behind. Events
+are dispatched as usual after the commit: seed before subscribing anything that should
+not react to history (a bot would otherwise answer the old buyer messages).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from kefu.uow import UnitOfWork
 DEMO_SHOP_SLUG = "demo"
 DEMO_PASSWORD = "kefu-demo"  # noqa: S105 (published on purpose: it is a demo)
 DEMO_CUSTOMERS = 200
-ORDER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -91,32 +91,36 @@ def seed_demo_shop(
         # One stream per part, so a change in one part leaves the others as they were.
         return random.Random(f"kefu-demo:{seed}:{part}")
 
+    # One transaction: a failure half-way leaves no half-built shop behind.
     with uow_factory() as uow:
         now = uow.clock.now()
-        shop = shops.create_shop(uow, slug=slug, name=name, timezone="Asia/Shanghai")
+        shop = shops.create_shop(uow, slug=slug, name=name, timezone="Asia/Shanghai", commit=False)
         shop_id = shop.id
         teams = {t.code: t.id for t in shops.list_teams(uow.session, shop_id=shop_id)}
+        agent_ids = _create_staff(uow, shop_id=shop_id, teams=teams)
+        listed_at = _create_products(uow, shop_id=shop_id, rng=rng("catalogue"), now=now)
 
-    agent_ids = _create_staff(uow_factory, shop_id=shop_id, teams=teams)
-    listed_at = _create_products(uow_factory, shop_id=shop_id, rng=rng("catalogue"), now=now)
+        buyers, order_buyers = _plan_buyers(rng("buyers"))
+        orders = plan_orders(
+            rng("orders"), now=now, buyers=buyers, order_buyers=order_buyers, listed_at=listed_at
+        )
+        customer_ids = _create_customers(
+            uow, shop_id=shop_id, rng=rng("joined"), now=now, buyers=buyers, orders=orders
+        )
+        _create_orders(uow, shop_id=shop_id, orders=orders, customer_ids=customer_ids)
 
-    buyers, order_buyers = _plan_buyers(rng("buyers"))
-    orders = plan_orders(
-        rng("orders"), now=now, buyers=buyers, order_buyers=order_buyers, listed_at=listed_at
-    )
-    customer_ids = _create_customers(
-        uow_factory, shop_id=shop_id, rng=rng("joined"), now=now, buyers=buyers, orders=orders
-    )
-    _create_orders(uow_factory, shop_id=shop_id, orders=orders, customer_ids=customer_ids)
-
-    by_team: dict[str, list[tuple[str, str]]] = {}
-    for login, codes in _STAFF:
-        for code in codes:
-            by_team.setdefault(code, []).append((login.email, login.name))
-    planned = chats.plan_conversations(
-        rng("conversations"), now=now, shop_name=name, buyers=buyers, orders=orders, agents=by_team
-    )
-    with uow_factory() as uow:
+        by_team: dict[str, list[tuple[str, str]]] = {}
+        for login, codes in _STAFF:
+            for code in codes:
+                by_team.setdefault(code, []).append((login.email, login.name))
+        planned = chats.plan_conversations(
+            rng("conversations"),
+            now=now,
+            shop_name=name,
+            buyers=buyers,
+            orders=orders,
+            agents=by_team,
+        )
         count = chats.write_conversations(
             uow,
             shop_id=shop_id,
@@ -137,49 +141,45 @@ def seed_demo_shop(
     )
 
 
-def _create_staff(
-    uow_factory: Callable[[], UnitOfWork], *, shop_id: int, teams: dict[str, int]
-) -> dict[str, int]:
+def _create_staff(uow: UnitOfWork, *, shop_id: int, teams: dict[str, int]) -> dict[str, int]:
     """The staff, by e-mail. Each hashes a password (argon2), which is most of the time spent."""
     ids: dict[str, int] = {}
     for login, codes in _STAFF:
-        with uow_factory() as uow:
-            agent = accounts.create_agent(
-                uow,
-                shop_id=shop_id,
-                email=login.email,
-                display_name=login.name,
-                password=DEMO_PASSWORD,
-                role=Role(login.role),
-                team_ids=[teams[code] for code in codes] if codes else list(teams.values()),
-            )
-            ids[login.email] = agent.id
+        agent = accounts.create_agent(
+            uow,
+            shop_id=shop_id,
+            email=login.email,
+            display_name=login.name,
+            password=DEMO_PASSWORD,
+            role=Role(login.role),
+            team_ids=[teams[code] for code in codes] if codes else list(teams.values()),
+            commit=False,
+        )
+        ids[login.email] = agent.id
     return ids
 
 
 def _create_products(
-    uow_factory: Callable[[], UnitOfWork], *, shop_id: int, rng: random.Random, now: datetime
+    uow: UnitOfWork, *, shop_id: int, rng: random.Random, now: datetime
 ) -> dict[str, datetime]:
     """The catalogue; returns when each product was listed (new arrivals are weeks old)."""
     listed_at: dict[str, datetime] = {}
-    with uow_factory() as uow:
-        for item in catalogue.CATALOGUE:
-            product = commerce.create_product(
-                uow,
-                shop_id=shop_id,
-                sku=item.sku,
-                title=item.title,
-                category=item.category,
-                price=item.price,
-                variants=catalogue.variants(item, rng),
-                tags=item.tags,
-                description=item.description,
-                on_sale=item.on_sale,
-                commit=False,
-            )
-            days = rng.uniform(20, 45) if "新品" in item.tags else rng.uniform(90, 720)
-            product.created_at = listed_at[item.sku] = now - timedelta(days=days)
-        uow.commit()
+    for item in catalogue.CATALOGUE:
+        product = commerce.create_product(
+            uow,
+            shop_id=shop_id,
+            sku=item.sku,
+            title=item.title,
+            category=item.category,
+            price=item.price,
+            variants=catalogue.variants(item, rng),
+            tags=item.tags,
+            description=item.description,
+            on_sale=item.on_sale,
+            commit=False,
+        )
+        days = rng.uniform(20, 45) if "新品" in item.tags else rng.uniform(90, 720)
+        product.created_at = listed_at[item.sku] = now - timedelta(days=days)
     return listed_at
 
 
@@ -204,7 +204,7 @@ def _plan_buyers(rng: random.Random) -> tuple[list[Buyer], list[int]]:
 
 
 def _create_customers(
-    uow_factory: Callable[[], UnitOfWork],
+    uow: UnitOfWork,
     *,
     shop_id: int,
     rng: random.Random,
@@ -218,69 +218,62 @@ def _create_customers(
         first_order.setdefault(order.customer, order.created_at)
     external_ids: set[str] = set()
     ids = []
-    with uow_factory() as uow:
-        for index, buyer in enumerate(buyers):
+    for index, buyer in enumerate(buyers):
+        external_id = f"tb_{rng.randrange(10**9, 10**10)}"
+        while external_id in external_ids:
             external_id = f"tb_{rng.randrange(10**9, 10**10)}"
-            while external_id in external_ids:
-                external_id = f"tb_{rng.randrange(10**9, 10**10)}"
-            external_ids.add(external_id)
-            person = buyer.person
-            customer = crm.create_customer(
-                uow,
-                shop_id=shop_id,
-                name=person.name,
-                nickname=person.nickname,
-                external_id=external_id,
-                gender=person.gender,
-                phone=person.phone,
-                email=person.email,
-                city=person.city.short,
-                vip_level=buyer.vip_level,
-                commit=False,
-            )
-            joined = first_order.get(index, now) - timedelta(days=rng.uniform(0.01, 400))
-            customer.created_at = joined
-            ids.append(customer.id)
-        uow.commit()
+        external_ids.add(external_id)
+        person = buyer.person
+        customer = crm.create_customer(
+            uow,
+            shop_id=shop_id,
+            name=person.name,
+            nickname=person.nickname,
+            external_id=external_id,
+            gender=person.gender,
+            phone=person.phone,
+            email=person.email,
+            city=person.city.short,
+            vip_level=buyer.vip_level,
+            commit=False,
+        )
+        joined = first_order.get(index, now) - timedelta(days=rng.uniform(0.01, 400))
+        customer.created_at = joined
+        ids.append(customer.id)
     return ids
 
 
 def _create_orders(
-    uow_factory: Callable[[], UnitOfWork],
+    uow: UnitOfWork,
     *,
     shop_id: int,
     orders: list[PlannedOrder],
     customer_ids: list[int],
 ) -> None:
-    for start in range(0, len(orders), ORDER_BATCH):
-        with uow_factory() as uow:
-            for order in orders[start : start + ORDER_BATCH]:
-                commerce.create_order(
-                    uow,
-                    shop_id=shop_id,
-                    order_no=order.order_no,
-                    customer_id=customer_ids[order.customer],
-                    lines=[
-                        OrderLineSpec(
-                            sku=line.sku, quantity=line.quantity, unit_price=line.unit_price
-                        )
-                        for line in order.lines
-                    ],
-                    status=order.status,
-                    created_at=order.created_at,
-                    paid_at=order.paid_at,
-                    shipped_at=order.shipped_at,
-                    delivered_at=order.delivered_at,
-                    closed_at=order.closed_at,
-                    refunded_at=order.refunded_at,
-                    courier=order.courier,
-                    tracking_no=order.tracking_no,
-                    coupon_code=order.coupon_code,
-                    discount=order.discount,
-                    shipping_fee=order.shipping_fee,
-                    ship_to_name=order.ship_to_name,
-                    ship_to_phone=order.ship_to_phone,
-                    ship_to_address=order.ship_to_address,
-                    commit=False,
-                )
-            uow.commit()
+    for order in orders:
+        commerce.create_order(
+            uow,
+            shop_id=shop_id,
+            order_no=order.order_no,
+            customer_id=customer_ids[order.customer],
+            lines=[
+                OrderLineSpec(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+                for line in order.lines
+            ],
+            status=order.status,
+            created_at=order.created_at,
+            paid_at=order.paid_at,
+            shipped_at=order.shipped_at,
+            delivered_at=order.delivered_at,
+            closed_at=order.closed_at,
+            refunded_at=order.refunded_at,
+            courier=order.courier,
+            tracking_no=order.tracking_no,
+            coupon_code=order.coupon_code,
+            discount=order.discount,
+            shipping_fee=order.shipping_fee,
+            ship_to_name=order.ship_to_name,
+            ship_to_phone=order.ship_to_phone,
+            ship_to_address=order.ship_to_address,
+            commit=False,
+        )

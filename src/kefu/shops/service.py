@@ -37,8 +37,10 @@ DEFAULT_TEAMS: tuple[TeamTemplate, ...] = (
 DEFAULT_TEAM_CODE = "presale"
 
 
-def create_shop(uow: UnitOfWork, *, slug: str, name: str, timezone: str) -> Shop:
-    """Create a shop with the default teams. Commits."""
+def create_shop(
+    uow: UnitOfWork, *, slug: str, name: str, timezone: str, commit: bool = True
+) -> Shop:
+    """Create a shop with the default teams. ``commit=False`` lets a caller build more first."""
     slug = slug.strip().lower()
     name = clean_text(name, field="name", min_length=1, max_length=120)
     if not SLUG_PATTERN.match(slug):
@@ -69,7 +71,8 @@ def create_shop(uow: UnitOfWork, *, slug: str, name: str, timezone: str) -> Shop
             )
         )
     uow.collect(ShopCreated(shop_id=shop.id, slug=slug))
-    uow.commit()
+    if commit:
+        uow.commit()
     return shop
 
 
