@@ -136,3 +136,28 @@ def test_agent_changes_their_password_and_logs_in_with_the_new_one(
     page.get_by_label("密码").fill("新的密码 2026 好记")
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(live_server.url + "/")
+
+
+def test_owner_adds_an_agent_on_the_staff_page_who_then_logs_in(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    _log_in(page, live_server, shop="mianli", email=staff.owner.email, password=PASSWORD)
+    page.get_by_role("link", name="员工").click()
+    form = page.get_by_test_id("add-agent")
+    form.get_by_label("显示名称").fill("售后小林")
+    form.get_by_label("邮箱").fill("xiaolin@mianli.test")
+    form.get_by_label("初始密码(至少 8 个字符)").fill("小林的密码 123")
+    form.get_by_label("售后").check()
+    form.get_by_role("button", name="添加").click()
+    expect(page.get_by_test_id("staff-notice")).to_have_text("已添加员工。")
+    row = page.locator('tr[data-email="xiaolin@mianli.test"]')
+    expect(row).to_contain_text("售后小林")
+    expect(row).to_contain_text("售后")
+    expect(row).to_contain_text("从未登录")
+    screenshot(page, "staff")
+    page.get_by_role("button", name="退出登录").click()
+    _log_in(
+        page, live_server, shop="mianli", email="xiaolin@mianli.test", password="小林的密码 123"
+    )
+    expect(page.get_by_test_id("greeting")).to_contain_text("售后小林")

@@ -247,9 +247,8 @@ def test_every_route_with_an_id_answers_404_for_another_shops_id(
     walked = []
     for route in routes:
         params = _params(route)
-        if not params:
-            continue
-        assert route.path.startswith("/api/v1/"), f"{route.path}: a page with ids; walk it here"
+        if not params or not route.path.startswith("/api/"):
+            continue  # pages with ids: test_every_page_form_with_an_id_…
         unknown = set(params) - set(world.b.ids)
         assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
         url = route.path.format(**{p: world.b.ids[p] for p in params})
@@ -278,6 +277,46 @@ def test_every_route_with_an_id_answers_404_for_another_shops_id(
             assert answers["A owner (session)"] == answers["A owner token"] == 404
             walked.append(f"{method} {route.path}")
     assert len(walked) >= 7, walked
+    _assert_b_intact(world, routes, before)
+
+
+# A valid form for every page route with ids, so only the id lookup can refuse it.
+PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/staff/{agent_id}"): {"role": "agent", "team_ids": []},
+    ("POST", "/staff/{agent_id}/active"): {"active": "false"},
+    ("POST", "/staff/{agent_id}/password"): {"password": "taken over by A"},
+}
+
+
+def test_every_page_form_with_an_id_answers_404_for_another_shops_id(
+    app: FastAPI, world: World
+) -> None:
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    walked = []
+    for route in routes:
+        params = _params(route)
+        if not params or route.path.startswith("/api/"):
+            continue
+        unknown = set(params) - set(world.b.ids)
+        assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
+        url = route.path.format(**{p: world.b.ids[p] for p in params})
+        for method in sorted(route.methods):
+            assert (method, route.path) in PAGE_FORMS, f"{method} {route.path}: add a form"
+            for caller in world.callers[:3]:  # pages are for people: session callers
+                form = {
+                    **PAGE_FORMS[(method, route.path)],
+                    "csrf_token": caller.headers["X-CSRF-Token"],
+                }
+                response = caller.client.request(method, url, data=form, follow_redirects=False)
+                where = f"{method} {url} as {caller.name}"
+                _no_leak(response, world.b, where)
+                if caller.role is Role.OWNER:
+                    assert response.status_code == 404, f"{where}: {response.status_code}"
+                else:
+                    assert response.status_code in (403, 404), f"{where}: {response.status_code}"
+            walked.append(f"{method} {route.path}")
+    assert len(walked) == len(PAGE_FORMS), walked
     _assert_b_intact(world, routes, before)
 
 
@@ -361,6 +400,9 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
     _assert_b_intact(world, routes, before)
 
 
+SUPERVISOR_PAGES = {"/staff"}
+
+
 def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
     pages = [
         r for r in _routes(app) if not r.path.startswith("/api/") and "GET" in (r.methods or ())
@@ -370,8 +412,13 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
         assert not _params(page), f"{page.path}: a page with ids; walk it with B's ids"
         for caller in world.callers[:3]:  # pages are for people: session callers
             response = caller.client.get(page.path)
-            assert response.status_code == 200, f"GET {page.path} as {caller.name}"
             _no_leak(response, world.b, f"GET {page.path} as {caller.name}")
+            if page.path in SUPERVISOR_PAGES and caller.role is Role.AGENT:
+                assert response.status_code == 403, f"GET {page.path} as {caller.name}"
+                continue
+            assert response.status_code == 200, f"GET {page.path} as {caller.name}"
+            if page.path == "/staff":
+                assert "owner@alpha.test" in response.text
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations

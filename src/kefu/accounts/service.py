@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from kefu.accounts.models import Agent, LoginSession, Role, TeamMembership
 from kefu.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from kefu.errors import Conflict, Invalid, NotFound, PermissionDenied
 from kefu.shops import service as shops
+from kefu.shops.models import Team
 from kefu.uow import UnitOfWork
 from kefu.validation import clean_text
 
@@ -204,3 +206,33 @@ def team_members(session: Session, *, shop_id: int) -> dict[int, list[int]]:
     for team_id, agent_id in rows:
         members.setdefault(team_id, []).append(agent_id)
     return members
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    agent: Agent
+    teams: list[Team]
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The shop's staff with their teams, and every team (for the staff page's forms)."""
+
+    entries: list[RosterEntry]
+    teams: list[Team]
+
+
+def roster(session: Session, *, shop_id: int) -> Roster:
+    teams = shops.list_teams(session, shop_id=shop_id)
+    by_id = {team.id: team for team in teams}
+    teams_of: dict[int, list[Team]] = {}
+    for team_id, agent_ids in team_members(session, shop_id=shop_id).items():
+        for agent_id in agent_ids:
+            teams_of.setdefault(agent_id, []).append(by_id[team_id])
+    entries = [
+        RosterEntry(
+            agent=agent, teams=sorted(teams_of.get(agent.id, []), key=lambda t: t.sort_order)
+        )
+        for agent in list_agents(session, shop_id=shop_id)
+    ]
+    return Roster(entries=entries, teams=teams)

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from kefu.accounts.models import Role
 from kefu.web.i18n import LOCALES, translate
 from kefu.web.security import csrf_token, set_pending_cookies
 
@@ -43,6 +44,7 @@ def render(
         "locales": LOCALES,
         "csrf_token": csrf_token(request),
         "principal": getattr(request.state, "principal", None),
+        "staff_role": Role.SUPERVISOR,  # who sees the staff page in the navigation
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
