@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 import kefu
 from kefu.accounts import pages as account_pages
 from kefu.accounts import routes as account_routes
-from kefu.accounts import staff_pages
+from kefu.accounts import staff_pages, token_pages
 from kefu.analytics import pages as analytics_pages
 from kefu.clock import Clock, SystemClock
 from kefu.config import Settings
@@ -66,6 +66,7 @@ def create_app(
         account_pages.router,
         analytics_pages.router,
         staff_pages.router,
+        token_pages.router,
         account_routes.router,
         shop_routes.router,
         crm_routes.router,

@@ -161,3 +161,26 @@ def test_owner_adds_an_agent_on_the_staff_page_who_then_logs_in(
         page, live_server, shop="mianli", email="xiaolin@mianli.test", password="小林的密码 123"
     )
     expect(page.get_by_test_id("greeting")).to_contain_text("售后小林")
+
+
+def test_owner_issues_and_revokes_an_api_token(
+    page: Page, live_server: LiveServer, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    staff = make_shop_with_staff(uow_factory, "mianli")
+    _log_in(page, live_server, shop="mianli", email=staff.owner.email, password=PASSWORD)
+    page.get_by_role("link", name="API 令牌").click()
+    page.get_by_label("用途").fill("订单同步")
+    page.get_by_role("button", name="生成令牌").click()
+    secret = page.get_by_test_id("token-secret").inner_text()
+    assert secret.startswith("kefu_")
+    screenshot(page, "tokens")
+    answer = page.request.get(
+        live_server.url + "/api/v1/teams", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status == 200
+    page.get_by_role("button", name="作废").click()
+    expect(page.get_by_test_id("token-revoked")).to_be_visible()
+    again = page.request.get(
+        live_server.url + "/api/v1/teams", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert again.status == 401

@@ -285,6 +285,7 @@ PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/staff/{agent_id}"): {"role": "agent", "team_ids": []},
     ("POST", "/staff/{agent_id}/active"): {"active": "false"},
     ("POST", "/staff/{agent_id}/password"): {"password": "taken over by A"},
+    ("POST", "/tokens/{token_id}/revoke"): {},
 }
 
 
@@ -401,6 +402,7 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
 
 
 SUPERVISOR_PAGES = {"/staff"}
+OWNER_PAGES = {"/tokens"}
 
 
 def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
@@ -413,7 +415,9 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
         for caller in world.callers[:3]:  # pages are for people: session callers
             response = caller.client.get(page.path)
             _no_leak(response, world.b, f"GET {page.path} as {caller.name}")
-            if page.path in SUPERVISOR_PAGES and caller.role is Role.AGENT:
+            if (page.path in SUPERVISOR_PAGES and caller.role is Role.AGENT) or (
+                page.path in OWNER_PAGES and caller.role is not Role.OWNER
+            ):
                 assert response.status_code == 403, f"GET {page.path} as {caller.name}"
                 continue
             assert response.status_code == 200, f"GET {page.path} as {caller.name}"

@@ -45,6 +45,7 @@ def render(
         "csrf_token": csrf_token(request),
         "principal": getattr(request.state, "principal", None),
         "staff_role": Role.SUPERVISOR,  # who sees the staff page in the navigation
+        "owner_role": Role.OWNER,
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
