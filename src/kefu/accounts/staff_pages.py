@@ -7,13 +7,14 @@ page again with a notice, or with the reason it was refused and nothing changed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.accounts import service
 from kefu.accounts.auth import Principal
-from kefu.accounts.models import Role
+from kefu.accounts.models import Agent, Role
 from kefu.db import MAX_ID
 from kefu.errors import DomainError, PermissionDenied
 from kefu.shops import service as shops
@@ -104,6 +105,17 @@ def add_agent(
     )
 
 
+def _agent_update(uow: UnitOfWork, principal: Principal, agent_id: int) -> partial[Agent]:
+    """update_agent for one agent of the caller's shop, acted on by the caller."""
+    return partial(
+        service.update_agent,
+        uow,
+        shop_id=principal.shop_id,
+        agent_id=agent_id,
+        acting_agent_id=principal.agent_id,
+    )
+
+
 def _change(
     request: Request,
     uow: UnitOfWork,
@@ -145,13 +157,8 @@ def change_role_and_teams(
         locale=locale,
         csrf_token=csrf_token,
         notice="updated",
-        action=lambda: service.update_agent(
-            uow,
-            shop_id=principal.shop_id,
-            agent_id=agent_id,
-            acting_agent_id=principal.agent_id,
-            role=role,
-            team_ids=[t for t in team_ids if 0 < t <= MAX_ID],
+        action=lambda: _agent_update(uow, principal, agent_id)(
+            role=role, team_ids=[t for t in team_ids if 0 < t <= MAX_ID]
         ),
     )
 
@@ -173,13 +180,7 @@ def set_active(
         locale=locale,
         csrf_token=csrf_token,
         notice="activated" if active else "deactivated",
-        action=lambda: service.update_agent(
-            uow,
-            shop_id=principal.shop_id,
-            agent_id=agent_id,
-            acting_agent_id=principal.agent_id,
-            is_active=active,
-        ),
+        action=lambda: _agent_update(uow, principal, agent_id)(is_active=active),
     )
 
 
@@ -200,11 +201,5 @@ def reset_password(
         locale=locale,
         csrf_token=csrf_token,
         notice="password",
-        action=lambda: service.update_agent(
-            uow,
-            shop_id=principal.shop_id,
-            agent_id=agent_id,
-            acting_agent_id=principal.agent_id,
-            password=password,
-        ),
+        action=lambda: _agent_update(uow, principal, agent_id)(password=password),
     )
