@@ -116,6 +116,19 @@ def test_owner_creates_an_agent_who_can_then_log_in(
     )
 
 
+@pytest.mark.parametrize("team_id", [0, 2**31, 2**40])
+def test_a_team_id_no_team_can_have_is_refused_not_a_500(
+    client: TestClient, alpha: ShopWithStaff, owner: dict, uow_factory: UowFactory, team_id: int
+) -> None:
+    before = _agents(uow_factory)
+    for method, url in (("POST", "/api/v1/agents"), ("PATCH", f"/api/v1/agents/{alpha.agent.id}")):
+        body = {**NEW_AGENT, "team_ids": [team_id]} if method == "POST" else {"team_ids": [team_id]}
+        response = client.request(method, url, json=body, headers=owner)
+        assert response.status_code == 422, f"{method} {url}: {response.text}"
+        assert response.json()["error"]["field"] == "team_ids"
+    assert _agents(uow_factory) == before
+
+
 def test_create_agent_rejects_a_bad_email(
     client: TestClient, alpha: ShopWithStaff, owner: dict, uow_factory: UowFactory
 ) -> None:

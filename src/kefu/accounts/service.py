@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kefu.accounts.events import AgentCreated, AgentUpdated
 from kefu.accounts.models import Agent, LoginSession, Role, TeamMembership
 from kefu.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+from kefu.db import MAX_ID
 from kefu.errors import Conflict, Invalid, NotFound, PermissionDenied
 from kefu.shops import service as shops
 from kefu.shops.models import Team
@@ -48,6 +49,8 @@ def _check_display_name(name: str) -> str:
 def _check_teams(session: Session, *, shop_id: int, team_ids: Sequence[int]) -> list[int]:
     unique = list(dict.fromkeys(team_ids))
     for team_id in unique:
+        if not 1 <= team_id <= MAX_ID:  # no such id can exist (and PostgreSQL would refuse it)
+            raise Invalid(f"team {team_id} does not exist in this shop", field="team_ids")
         try:
             shops.get_team(session, shop_id=shop_id, team_id=team_id)
         except NotFound as exc:

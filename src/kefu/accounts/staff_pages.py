@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from kefu.accounts import service
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Agent, Role
-from kefu.db import MAX_ID
 from kefu.errors import DomainError, PermissionDenied
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
@@ -100,7 +99,7 @@ def add_agent(
             display_name=display_name,
             password=password,
             role=role,
-            team_ids=[t for t in team_ids if 0 < t <= MAX_ID],
+            team_ids=team_ids,
         ),
     )
 
@@ -157,9 +156,7 @@ def change_role_and_teams(
         locale=locale,
         csrf_token=csrf_token,
         notice="updated",
-        action=lambda: _agent_update(uow, principal, agent_id)(
-            role=role, team_ids=[t for t in team_ids if 0 < t <= MAX_ID]
-        ),
+        action=lambda: _agent_update(uow, principal, agent_id)(role=role, team_ids=team_ids),
     )
 
 
