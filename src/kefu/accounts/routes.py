@@ -130,13 +130,8 @@ def me(principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(
 def list_agents(
     principal: Principal = Depends(api_principal), uow: UnitOfWork = Depends(get_uow)
 ) -> list[AgentOut]:
-    agents = service.list_agents(uow.session, shop_id=principal.shop_id)
-    # One query for every agent's teams, not one per agent.
-    teams_of: dict[int, list[int]] = {}
-    for team_id, members in service.team_members(uow.session, shop_id=principal.shop_id).items():
-        for agent_id in members:
-            teams_of.setdefault(agent_id, []).append(team_id)
-    return [_agent_out(uow, a, sorted(teams_of.get(a.id, []))) for a in agents]
+    roster = service.roster(uow.session, shop_id=principal.shop_id)
+    return [_agent_out(uow, e.agent, sorted(t.id for t in e.teams)) for e in roster.entries]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)

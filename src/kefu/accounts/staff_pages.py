@@ -15,25 +15,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from kefu.accounts import service
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Agent, Role
-from kefu.errors import DomainError, PermissionDenied
+from kefu.errors import DomainError
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
-from kefu.web.deps import ResourceId, get_uow, page_locale, page_principal
+from kefu.web.deps import ResourceId, ensure_role, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
 
 router = APIRouter(include_in_schema=False, prefix="/staff")
 NOTICES = ("added", "updated", "deactivated", "activated", "password")
-
-
-def _allow(principal: Principal, minimum: Role) -> None:
-    if not principal.has_role(minimum):
-        raise PermissionDenied(
-            f"this needs the {minimum.value} role or higher",
-            key="errors.role_required",
-            role=minimum.value,
-        )
 
 
 def _page(
@@ -68,7 +59,7 @@ def staff(
     uow: UnitOfWork = Depends(get_uow),
     _: str = Depends(page_locale),
 ) -> HTMLResponse:
-    _allow(principal, Role.SUPERVISOR)
+    ensure_role(principal, Role.SUPERVISOR)
     return _page(request, uow, principal, notice=done)
 
 
@@ -127,7 +118,7 @@ def _change(
 ) -> Response:
     """Run one owner action on an agent; show the page again with the outcome."""
     check_csrf(request, csrf_token)
-    _allow(principal, Role.OWNER)
+    ensure_role(principal, Role.OWNER)
     try:
         action()
     except DomainError as exc:

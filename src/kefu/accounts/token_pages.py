@@ -12,22 +12,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from kefu.accounts import auth
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
-from kefu.errors import DomainError, PermissionDenied
+from kefu.errors import DomainError
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
-from kefu.web.deps import ResourceId, get_uow, page_locale, page_principal
+from kefu.web.deps import ResourceId, ensure_role, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
 
 router = APIRouter(include_in_schema=False, prefix="/tokens")
-
-
-def _owner(principal: Principal) -> None:
-    if not principal.has_role(Role.OWNER):
-        raise PermissionDenied(
-            "this needs the owner role", key="errors.role_required", role=Role.OWNER.value
-        )
 
 
 def _page(
@@ -59,7 +52,7 @@ def tokens(
     uow: UnitOfWork = Depends(get_uow),
     _: str = Depends(page_locale),
 ) -> HTMLResponse:
-    _owner(principal)
+    ensure_role(principal, Role.OWNER)
     return _page(request, uow, principal, revoked=revoked)
 
 
@@ -74,7 +67,7 @@ def issue_token(
     locale: str = Depends(page_locale),
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    _owner(principal)
+    ensure_role(principal, Role.OWNER)
     try:
         issued = auth.create_api_token(
             uow, shop_id=principal.shop_id, name=name, role=role, created_by=principal
@@ -99,6 +92,6 @@ def revoke_token(
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
     check_csrf(request, csrf_token)
-    _owner(principal)
+    ensure_role(principal, Role.OWNER)
     auth.revoke_api_token(uow, shop_id=principal.shop_id, token_id=token_id)
     return RedirectResponse("/tokens?revoked=true", status_code=303)

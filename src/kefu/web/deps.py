@@ -68,14 +68,19 @@ def api_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Princ
     return principal
 
 
+def ensure_role(principal: Principal, minimum: Role) -> None:
+    """Refuse (403) a caller below the role; the one role check of the API and the pages."""
+    if not principal.has_role(minimum):
+        raise PermissionDenied(
+            f"this needs the {minimum.value} role or higher",
+            key="errors.role_required",
+            role=minimum.value,
+        )
+
+
 def require(minimum: Role) -> Callable[[Principal], Principal]:
     def check(principal: Principal = Depends(api_principal)) -> Principal:
-        if not principal.has_role(minimum):
-            raise PermissionDenied(
-                f"this needs the {minimum.value} role or higher",
-                key="errors.role_required",
-                role=minimum.value,
-            )
+        ensure_role(principal, minimum)
         return principal
 
     return check
