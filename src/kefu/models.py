@@ -2,7 +2,7 @@
 
 from kefu.accounts.models import Agent, ApiToken, LoginAttempt, LoginSession, TeamMembership
 from kefu.commerce.models import Order, OrderLine, Product, ProductVariant
-from kefu.conversations.models import Conversation, Message
+from kefu.conversations.models import Attachment, Conversation, Message
 from kefu.crm.models import Customer
 from kefu.db import Base
 from kefu.shops.models import Shop, Team
@@ -10,6 +10,7 @@ from kefu.shops.models import Shop, Team
 __all__ = [
     "Agent",
     "ApiToken",
+    "Attachment",
     "Base",
     "Conversation",
     "Customer",

@@ -40,3 +40,11 @@ class PasswordChanged(Event):
     """An agent changed their own password; their other sessions were ended."""
 
     agent_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentPresenceChanged(Event):
+    """An agent's presence as others see it (online / away / offline) changed."""
+
+    agent_id: int
+    presence: str

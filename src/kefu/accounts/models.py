@@ -21,6 +21,17 @@ class Role(enum.StrEnum):
         return {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.OWNER: 3}[self]
 
 
+class Presence(enum.StrEnum):
+    """What an agent chose on the desk. Offline is also what an agent with no desk open is."""
+
+    ONLINE = "online"  # takes new conversations
+    AWAY = "away"  # keeps their conversations, takes no new ones
+    OFFLINE = "offline"
+
+
+DEFAULT_CAPACITY = 5
+
+
 class Agent(Base):
     __tablename__ = "agents"
     __table_args__ = (UniqueConstraint("shop_id", "email"),)
@@ -37,6 +48,22 @@ class Agent(Base):
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Presence on the desk: the agent's choice, and when a desk of theirs last said it is
+    # still connected (a stale or missing heartbeat means offline, whatever the choice).
+    presence: Mapped[Presence] = mapped_column(
+        Enum(
+            Presence, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=Presence.ONLINE,
+        server_default=Presence.ONLINE.value,
+    )
+    presence_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # How many open conversations routing gives this agent at once.
+    capacity: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_CAPACITY, server_default=str(DEFAULT_CAPACITY)
+    )
+    # Round robin: the agent assigned least recently gets the next conversation.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class TeamMembership(Base):

@@ -38,6 +38,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_shop_status", "shop_id", "status", "last_message_at"),
+        Index("ix_conversations_queue", "shop_id", "team_id", "assignee_id", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,6 +60,14 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set while the conversation waits in its team's queue for an agent (queue order).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Receipts: how far the shop's desk has received / read the buyer's messages, and how
+    # far the buyer has read the shop's. Sequence numbers, only ever raised.
+    shop_delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shop_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    buyer_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Message(Base):
@@ -81,4 +90,32 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     # Private notes are for the shop's staff only and never reach the buyer.
     is_private: Mapped[bool] = mapped_column(default=False)
+    # The agent's display name when the message was written (what the buyer saw).
+    sender_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """An uploaded file (an image a buyer or agent sends). The bytes live on disk under
+    ``key``; the row says whose it is and what it is."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    # Random and unguessable: the file's name on disk and in its URL.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    # Who uploaded it: a buyer (customer) or an agent; only they may attach it.
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), default=None
+    )
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,22 +1,38 @@
-"""Conversations and messages: the one place messages are written.
+"""Conversations: opened by a buyer, routed to a team and an agent, transferred, closed.
 
-Buyers' messages come in through :func:`receive_message`; agents and the bot answer
-through :func:`send_reply`. Both are idempotent on the client's message id, so a client
-that retries after a lost acknowledgement never creates a duplicate.
+Messages themselves are written in :mod:`kefu.conversations.messages` (re-exported here for
+callers that only need "the conversations service"); routing in
+:mod:`kefu.conversations.routing`. Functions here compose them in one unit of work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kefu.accounts import presence
+from kefu.accounts import service as accounts
+from kefu.accounts.models import Agent, Presence
+from kefu.conversations import routing
 from kefu.conversations.events import (
     ConversationClosed,
+    ConversationReopened,
     ConversationStarted,
-    MessageReceived,
-    ReplySent,
+)
+from kefu.conversations.messages import (
+    MAX_CLIENT_MSG_ID_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_PAGE_SIZE,
+    get_conversation,
+    list_messages,
+    lock_conversation,
+    receive_message,
+    reopen_if_closed,
+    send_reply,
+    update_receipts,
 )
 from kefu.conversations.models import (
     Channel,
@@ -29,11 +45,25 @@ from kefu.crm import service as crm
 from kefu.errors import Conflict, Invalid, NotFound
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
-from kefu.validation import clean_text
 
-MAX_MESSAGE_LENGTH = 5000
-MAX_CLIENT_MSG_ID_LENGTH = 64
-MAX_PAGE_SIZE = 200
+__all__ = [
+    "MAX_CLIENT_MSG_ID_LENGTH",
+    "MAX_MESSAGE_LENGTH",
+    "MAX_PAGE_SIZE",
+    "close_conversation",
+    "get_conversation",
+    "list_conversations",
+    "list_messages",
+    "receive_customer_message",
+    "receive_message",
+    "reopen_conversation",
+    "send_reply",
+    "start_conversation",
+    "transfer_conversation",
+    "update_receipts",
+]
+
+BOT_NAME = "智能客服"
 
 
 def start_conversation(
@@ -44,8 +74,10 @@ def start_conversation(
     channel: Channel,
     team_code: str = shops.DEFAULT_TEAM_CODE,
     subject: str = "",
+    route: bool = True,
     commit: bool = True,
 ) -> Conversation:
+    """Open a conversation in a team and (``route``) give it to an agent or the queue."""
     session = uow.session
     crm.get_customer(session, shop_id=shop_id, customer_id=customer_id)
     team = shops.get_team_by_code(session, shop_id=shop_id, code=team_code)
@@ -72,165 +104,102 @@ def start_conversation(
             channel=channel.value,
         )
     )
+    if route:
+        routing.route(uow, conversation)
     if commit:
         uow.commit()
     return conversation
 
 
-def _check_body(body: str) -> str:
-    if not body.strip():
-        raise Invalid("message is empty", field="body")
-    clean_text(body, field="body", max_length=len(body), multiline=True, strip=False)
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise Invalid(
-            f"message is {len(body)} characters; the limit is {MAX_MESSAGE_LENGTH}",
-            field="body",
-        )
-    return body
+def latest_conversation(
+    session: Session, *, shop_id: int, customer_id: int, channel: Channel | None = None
+) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.shop_id == shop_id, Conversation.customer_id == customer_id
+    )
+    if channel is not None:
+        query = query.where(Conversation.channel == channel)
+    return session.scalar(query.order_by(Conversation.id.desc()).limit(1))
 
 
-def _check_client_msg_id(client_msg_id: str) -> str:
-    if not 1 <= len(client_msg_id) <= MAX_CLIENT_MSG_ID_LENGTH:
-        raise Invalid(
-            f"client message id must be 1–{MAX_CLIENT_MSG_ID_LENGTH} characters",
-            field="client_msg_id",
-        )
-    return client_msg_id
-
-
-def _append(
+def receive_customer_message(
     uow: UnitOfWork,
     *,
     shop_id: int,
-    conversation_id: int,
+    customer_id: int,
+    channel: Channel,
     client_msg_id: str,
     body: str,
-    sender_type: SenderType,
-    sender_agent_id: int | None,
-    is_private: bool,
-) -> tuple[Message, bool]:
-    """Store a message once. Returns (message, created); a retry returns the stored one."""
+    attachment_id: int | None = None,
+    commit: bool = True,
+) -> Message:
+    """A buyer wrote, from a channel that knows the buyer but not the conversation.
+
+    Their latest conversation on the channel continues (a closed one opens again); a first
+    message opens one. A retried message is found where it was stored.
+    """
     session = uow.session
-    client_msg_id = _check_client_msg_id(client_msg_id)
-    body = _check_body(body)
-    # Lock the conversation row so two writers cannot take the same sequence number.
-    conversation = session.scalar(
-        select(Conversation)
-        .where(Conversation.shop_id == shop_id, Conversation.id == conversation_id)
-        .with_for_update()
+    conversation = latest_conversation(
+        session, shop_id=shop_id, customer_id=customer_id, channel=channel
     )
     if conversation is None:
-        raise NotFound("conversation not found")
-    existing = session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+        conversation = start_conversation(
+            uow, shop_id=shop_id, customer_id=customer_id, channel=channel, commit=False
         )
-    )
-    if existing is not None:
-        if existing.body != body or existing.sender_type != sender_type:
-            raise Conflict("this client message id was already used for a different message")
-        return existing, False
-    now = uow.clock.now()
-    conversation.last_seq += 1
-    conversation.last_message_at = now
-    message = Message(
-        shop_id=shop_id,
-        conversation_id=conversation_id,
-        seq=conversation.last_seq,
-        client_msg_id=client_msg_id,
-        sender_type=sender_type,
-        sender_agent_id=sender_agent_id,
-        body=body,
-        is_private=is_private,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    return message, True
-
-
-def receive_message(
-    uow: UnitOfWork,
-    *,
-    shop_id: int,
-    conversation_id: int,
-    client_msg_id: str,
-    body: str,
-    commit: bool = True,
-) -> Message:
-    """A buyer's message. Reopens a closed conversation: the buyer came back."""
-    message, created = _append(
+    message = receive_message(
         uow,
         shop_id=shop_id,
-        conversation_id=conversation_id,
+        conversation_id=conversation.id,
         client_msg_id=client_msg_id,
         body=body,
-        sender_type=SenderType.CUSTOMER,
-        sender_agent_id=None,
-        is_private=False,
+        attachment_id=attachment_id,
+        commit=False,
     )
-    if created:
-        conversation = get_conversation(
-            uow.session, shop_id=shop_id, conversation_id=conversation_id
-        )
-        if conversation.status is ConversationStatus.CLOSED:
-            conversation.status = ConversationStatus.OPEN
-            conversation.closed_at = None
-        uow.collect(
-            MessageReceived(
-                shop_id=shop_id,
-                conversation_id=conversation_id,
-                message_id=message.id,
-                seq=message.seq,
-            )
-        )
     if commit:
         uow.commit()
     return message
 
 
-def send_reply(
+def _reopen(uow: UnitOfWork, conversation: Conversation, *, by_agent_id: int | None) -> None:
+    conversation = lock_conversation(
+        uow.session, shop_id=conversation.shop_id, conversation_id=conversation.id
+    )
+    if not reopen_if_closed(conversation):
+        return
+    previous = conversation.assignee_id
+    uow.collect(
+        ConversationReopened(
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            team_id=conversation.team_id,
+            assignee_id=previous,
+            by_agent_id=by_agent_id,
+        )
+    )
+    if by_agent_id is not None:
+        agent = accounts.get_agent(uow.session, shop_id=conversation.shop_id, agent_id=by_agent_id)
+        routing.assign(uow, conversation, agent=agent, reason="assigned", by_agent_id=by_agent_id)
+    else:
+        routing.route(uow, conversation, prefer_agent_id=previous)
+
+
+def reopen_conversation(
     uow: UnitOfWork,
     *,
     shop_id: int,
     conversation_id: int,
-    client_msg_id: str,
-    body: str,
-    sender_type: SenderType,
-    sender_agent_id: int | None,
-    is_private: bool = False,
+    by_agent_id: int | None,
     commit: bool = True,
-) -> Message:
-    """An agent's or the bot's message (or a private note). Same path for both, same events."""
-    if sender_type is SenderType.CUSTOMER:
-        raise Invalid("buyers' messages go through receive_message", field="sender_type")
-    if sender_type is SenderType.AGENT and sender_agent_id is None:
-        raise Invalid("an agent reply needs the agent", field="sender_agent_id")
-    message, created = _append(
-        uow,
-        shop_id=shop_id,
-        conversation_id=conversation_id,
-        client_msg_id=client_msg_id,
-        body=body,
-        sender_type=sender_type,
-        sender_agent_id=sender_agent_id,
-        is_private=is_private,
-    )
-    if created:
-        uow.collect(
-            ReplySent(
-                shop_id=shop_id,
-                conversation_id=conversation_id,
-                message_id=message.id,
-                seq=message.seq,
-                sender_type=sender_type.value,
-                sender_agent_id=sender_agent_id,
-                is_private=is_private,
-            )
-        )
+) -> Conversation:
+    """An agent picks a closed conversation up again; it becomes theirs."""
+    conversation = get_conversation(uow.session, shop_id=shop_id, conversation_id=conversation_id)
+    if conversation.status is not ConversationStatus.CLOSED:
+        raise Conflict("the conversation is open", key="errors.conversation_open")
+    _reopen(uow, conversation, by_agent_id=by_agent_id)
     if commit:
         uow.commit()
-    return message
+    return conversation
 
 
 def close_conversation(
@@ -241,31 +210,141 @@ def close_conversation(
     closed_by_agent_id: int | None,
     commit: bool = True,
 ) -> Conversation:
-    conversation = get_conversation(uow.session, shop_id=shop_id, conversation_id=conversation_id)
+    """Close; the agent it belonged to has room again, so their teams' queues move."""
+    conversation = lock_conversation(uow.session, shop_id=shop_id, conversation_id=conversation_id)
     if conversation.status is not ConversationStatus.CLOSED:
         conversation.status = ConversationStatus.CLOSED
         conversation.closed_at = uow.clock.now()
+        conversation.waiting_since = None
         uow.collect(
             ConversationClosed(
                 shop_id=shop_id,
                 conversation_id=conversation.id,
                 closed_by_agent_id=closed_by_agent_id,
+                customer_id=conversation.customer_id,
+                team_id=conversation.team_id,
+                assignee_id=conversation.assignee_id,
             )
         )
+        uow.session.flush()
+        if conversation.assignee_id is not None:
+            routing.drain_teams_of(uow, shop_id=shop_id, agent_id=conversation.assignee_id)
     if commit:
         uow.commit()
     return conversation
 
 
-def get_conversation(session: Session, *, shop_id: int, conversation_id: int) -> Conversation:
-    conversation = session.scalar(
-        select(Conversation).where(
-            Conversation.shop_id == shop_id, Conversation.id == conversation_id
+def transfer_conversation(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    by_agent_id: int | None,
+    team_id: int | None = None,
+    agent_id: int | None = None,
+    commit: bool = True,
+) -> Conversation:
+    """Move a conversation to another team (its queue, then routing) or straight to an agent.
+
+    An explicit choice of agent is honoured even past their capacity: a person decided.
+    The buyer sees a short system message saying where they were transferred.
+    """
+    if team_id is None and agent_id is None:
+        raise Invalid("choose a team or an agent", field="team_id")
+    session = uow.session
+    conversation = lock_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
+    if conversation.status is ConversationStatus.CLOSED:
+        raise Conflict("reopen the conversation first", key="errors.conversation_closed")
+    team = shops.get_team(session, shop_id=shop_id, team_id=team_id) if team_id else None
+    agent: Agent | None = None
+    if agent_id is not None:
+        agent = _active_agent(session, shop_id=shop_id, agent_id=agent_id)
+    previous_assignee = conversation.assignee_id
+    if agent is not None:
+        routing.assign(
+            uow,
+            conversation,
+            agent=agent,
+            reason="transferred" if agent.id != by_agent_id else "taken",
+            by_agent_id=by_agent_id,
+            team_id=team.id if team else None,
         )
-    )
-    if conversation is None:
-        raise NotFound("conversation not found")
+        where = agent.display_name
+    else:
+        assert team is not None
+        routing.assign(
+            uow,
+            conversation,
+            agent=None,
+            reason="transferred",
+            by_agent_id=by_agent_id,
+            team_id=team.id,
+        )
+        routing.route(uow, conversation, reason="transferred", by_agent_id=by_agent_id)
+        where = team.name
+    if agent is None or agent.id != by_agent_id:
+        send_reply(
+            uow,
+            shop_id=shop_id,
+            conversation_id=conversation.id,
+            client_msg_id=f"sys-{uuid4().hex}",
+            body=f"已为您转接至{where},请稍候。",
+            sender_type=SenderType.SYSTEM,
+            sender_agent_id=None,
+            commit=False,
+        )
+    if previous_assignee is not None and previous_assignee != conversation.assignee_id:
+        session.flush()
+        routing.drain_teams_of(uow, shop_id=shop_id, agent_id=previous_assignee)
+    if commit:
+        uow.commit()
     return conversation
+
+
+def _active_agent(session: Session, *, shop_id: int, agent_id: int) -> Agent:
+    try:
+        agent = accounts.get_agent(session, shop_id=shop_id, agent_id=agent_id)
+    except NotFound as exc:
+        raise Invalid("no such agent in this shop", field="agent_id") from exc
+    if not agent.is_active:
+        raise Invalid("this agent is deactivated", field="agent_id")
+    return agent
+
+
+def set_agent_presence(
+    uow: UnitOfWork, *, shop_id: int, agent_id: int, status: Presence, commit: bool = True
+) -> Agent:
+    """An agent chose online / away / offline; coming online serves their teams' queues."""
+    agent = presence.set_presence(
+        uow, shop_id=shop_id, agent_id=agent_id, presence=status, commit=False
+    )
+    if status is Presence.ONLINE:
+        uow.session.flush()
+        routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
+    if commit:
+        uow.commit()
+    return agent
+
+
+def desk_connected(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> Agent:
+    agent = presence.desk_connected(uow, shop_id=shop_id, agent_id=agent_id, commit=False)
+    uow.session.flush()
+    routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
+    uow.commit()
+    return agent
+
+
+def set_agent_capacity(
+    uow: UnitOfWork, *, shop_id: int, agent_id: int, capacity: int, commit: bool = True
+) -> Agent:
+    agent = presence.set_capacity(
+        uow, shop_id=shop_id, agent_id=agent_id, capacity=capacity, commit=False
+    )
+    uow.session.flush()
+    routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
+    if commit:
+        uow.commit()
+    return agent
 
 
 def list_conversations(
@@ -288,28 +367,6 @@ def list_conversations(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     return list(session.scalars(query.limit(limit).offset(max(0, offset))))
-
-
-def list_messages(
-    session: Session,
-    *,
-    shop_id: int,
-    conversation_id: int,
-    after_seq: int = 0,
-    include_private: bool = True,
-    limit: int = MAX_PAGE_SIZE,
-) -> list[Message]:
-    """Messages after a sequence number, oldest first: what a reconnecting client missed."""
-    get_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
-    query = select(Message).where(
-        Message.shop_id == shop_id,
-        Message.conversation_id == conversation_id,
-        Message.seq > after_seq,
-    )
-    if not include_private:
-        query = query.where(Message.is_private.is_(False))
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    return list(session.scalars(query.order_by(Message.seq).limit(limit)))
 
 
 def count_open_by_team(session: Session, *, shop_id: int) -> dict[int | None, int]:

@@ -355,6 +355,7 @@ def write_conversations(
             channel=plan.channel,
             team_code=plan.script.team,
             subject=plan.script.subject,
+            route=False,  # the demo says who handled it, back-dated below
             commit=False,
         )
         for index, message in enumerate(plan.messages, start=1):
@@ -391,6 +392,10 @@ def write_conversations(
             )
             conversation.closed_at = plan.closed_at
         conversation.assignee_id = agent_id
+        if agent_id is not None:
+            conversation.assigned_at = plan.started_at
+        elif plan.closed_at is None:
+            conversation.waiting_since = plan.started_at
         conversation.created_at = plan.started_at
         conversation.last_message_at = plan.messages[-1].at
     return len(planned)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.errors import Conflict, Invalid, NotFound
@@ -118,3 +118,18 @@ def get_team_by_code(session: Session, *, shop_id: int, code: str) -> Team:
     if team is None:
         raise NotFound(f"team {code!r} not found")
     return team
+
+
+def lock_team(session: Session, *, shop_id: int, team_id: int) -> None:
+    """Serialise work on one team's queue (routing) across threads and processes.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, where a
+    SELECT … FOR UPDATE would lock nothing.
+    """
+    result = session.execute(
+        update(Team)
+        .where(Team.shop_id == shop_id, Team.id == team_id)
+        .values(sort_order=Team.sort_order)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise NotFound("team not found")

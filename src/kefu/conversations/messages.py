@@ -1,0 +1,415 @@
+"""Messages: the one place they are written, once per client id, numbered without gaps.
+
+Buyers' messages come in through :func:`receive_message`; agents, the bot and the system
+write through :func:`send_reply`. Both are idempotent on the client's message id, so a
+client that retries after a lost acknowledgement never creates a duplicate.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kefu.accounts import service as accounts
+from kefu.conversations import routing
+from kefu.conversations.events import (
+    ConversationReopened,
+    AttachmentSnapshot,
+    ConversationRef,
+    MessageReceived,
+    MessageSnapshot,
+    ReceiptsUpdated,
+    ReplySent,
+)
+from kefu.conversations.models import (
+    Attachment,
+    Conversation,
+    ConversationStatus,
+    Message,
+    SenderType,
+)
+from kefu.errors import Conflict, Invalid, NotFound
+from kefu.uow import UnitOfWork
+from kefu.validation import clean_text
+
+MAX_MESSAGE_LENGTH = 5000
+MAX_CLIENT_MSG_ID_LENGTH = 64
+MAX_PAGE_SIZE = 200
+
+
+def get_conversation(session: Session, *, shop_id: int, conversation_id: int) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation).where(
+            Conversation.shop_id == shop_id, Conversation.id == conversation_id
+        )
+    )
+    if conversation is None:
+        raise NotFound("conversation not found")
+    return conversation
+
+
+def lock_conversation(session: Session, *, shop_id: int, conversation_id: int) -> Conversation:
+    """The conversation, locked for this transaction and freshly read.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (where
+    SELECT … FOR UPDATE locks nothing), so two writers never take the same sequence number.
+    """
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise NotFound("conversation not found")
+    conversation = session.get(Conversation, conversation_id, populate_existing=True)
+    assert conversation is not None  # just updated under lock
+    return conversation
+
+
+def check_body(body: str, *, allow_empty: bool = False) -> str:
+    if not body.strip() and not allow_empty:
+        raise Invalid("message is empty", field="body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise Invalid(
+            f"message is {len(body)} characters; the limit is {MAX_MESSAGE_LENGTH}",
+            field="body",
+            key="errors.message_too_long",
+            length=len(body),
+            limit=MAX_MESSAGE_LENGTH,
+        )
+    clean_text(body, field="body", max_length=len(body), multiline=True, strip=False)
+    return body
+
+
+def _check_client_msg_id(client_msg_id: str) -> str:
+    if not 1 <= len(client_msg_id) <= MAX_CLIENT_MSG_ID_LENGTH or not client_msg_id.isprintable():
+        raise Invalid(
+            f"client message id must be 1–{MAX_CLIENT_MSG_ID_LENGTH} printable characters",
+            field="client_msg_id",
+        )
+    return client_msg_id
+
+
+def _attachment_for(
+    session: Session,
+    *,
+    shop_id: int,
+    attachment_id: int | None,
+    customer_id: int | None,
+) -> Attachment | None:
+    if attachment_id is None:
+        return None
+    attachment = session.scalar(
+        select(Attachment).where(Attachment.shop_id == shop_id, Attachment.id == attachment_id)
+    )
+    # A buyer may send only their own uploads (ids are guessable); agents share the shop's.
+    if attachment is None:
+        raise NotFound("attachment not found")
+    if customer_id is not None and attachment.customer_id != customer_id:
+        raise NotFound("attachment not found")
+    if customer_id is None and attachment.agent_id is None:
+        raise NotFound("attachment not found")
+    return attachment
+
+
+def snapshot(message: Message, attachment: Attachment | None = None) -> MessageSnapshot:
+    return MessageSnapshot(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        seq=message.seq,
+        client_msg_id=message.client_msg_id,
+        sender_type=message.sender_type.value,
+        sender_agent_id=message.sender_agent_id,
+        sender_name=message.sender_name,
+        body=message.body,
+        is_private=message.is_private,
+        attachment=None
+        if attachment is None
+        else AttachmentSnapshot(
+            id=attachment.id,
+            key=attachment.key,
+            name=attachment.name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+        ),
+        created_at=message.created_at,
+    )
+
+
+def ref(conversation: Conversation) -> ConversationRef:
+    return ConversationRef(
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        team_id=conversation.team_id,
+        assignee_id=conversation.assignee_id,
+        status=conversation.status.value,
+    )
+
+
+def append(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    client_msg_id: str,
+    body: str,
+    sender_type: SenderType,
+    sender_agent_id: int | None = None,
+    sender_name: str = "",
+    is_private: bool = False,
+    attachment_id: int | None = None,
+) -> tuple[Message, Conversation, bool]:
+    """Store a message once. Returns (message, conversation, created); a retry returns the
+    stored message and created=False. Collects no event: the callers say what it was."""
+    session = uow.session
+    client_msg_id = _check_client_msg_id(client_msg_id)
+    body = check_body(body, allow_empty=attachment_id is not None)
+    conversation = lock_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
+    existing = session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+        )
+    )
+    if existing is not None:
+        if (
+            existing.body != body
+            or existing.sender_type != sender_type
+            or existing.attachment_id != attachment_id
+        ):
+            raise Conflict("this client message id was already used for a different message")
+        return existing, conversation, False
+    customer_id = conversation.customer_id if sender_type is SenderType.CUSTOMER else None
+    _attachment_for(
+        session,
+        shop_id=shop_id,
+        attachment_id=attachment_id,
+        customer_id=customer_id,
+    )
+    now = uow.clock.now()
+    conversation.last_seq += 1
+    conversation.last_message_at = now
+    message = Message(
+        shop_id=shop_id,
+        conversation_id=conversation_id,
+        seq=conversation.last_seq,
+        client_msg_id=client_msg_id,
+        sender_type=sender_type,
+        sender_agent_id=sender_agent_id,
+        sender_name=sender_name[:60],
+        body=body,
+        is_private=is_private,
+        attachment_id=attachment_id,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message, conversation, True
+
+
+def receive_message(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    client_msg_id: str,
+    body: str,
+    attachment_id: int | None = None,
+    commit: bool = True,
+) -> Message:
+    """A buyer's message. A closed conversation opens again and is routed again."""
+    message, conversation, created = append(
+        uow,
+        shop_id=shop_id,
+        conversation_id=conversation_id,
+        client_msg_id=client_msg_id,
+        body=body,
+        sender_type=SenderType.CUSTOMER,
+        attachment_id=attachment_id,
+    )
+    if created:
+        if reopen_if_closed(conversation):
+            # The buyer came back: open again, to the agent they had if that one has room.
+            previous = conversation.assignee_id
+            uow.collect(
+                ConversationReopened(
+                    shop_id=shop_id,
+                    conversation_id=conversation.id,
+                    customer_id=conversation.customer_id,
+                    team_id=conversation.team_id,
+                    assignee_id=previous,
+                    by_agent_id=None,
+                )
+            )
+            routing.route(uow, conversation, prefer_agent_id=previous)
+        uow.collect(
+            MessageReceived(
+                shop_id=shop_id,
+                conversation_id=conversation_id,
+                message_id=message.id,
+                seq=message.seq,
+                message=snapshot(message, _attachment(uow.session, message)),
+                conversation=ref(conversation),
+            )
+        )
+    if commit:
+        uow.commit()
+    return message
+
+
+def send_reply(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    client_msg_id: str,
+    body: str,
+    sender_type: SenderType,
+    sender_agent_id: int | None,
+    sender_name: str = "",
+    is_private: bool = False,
+    attachment_id: int | None = None,
+    commit: bool = True,
+) -> Message:
+    """An agent's, the bot's or the system's message (or a private note)."""
+    if sender_type is SenderType.CUSTOMER:
+        raise Invalid("buyers' messages go through receive_message", field="sender_type")
+    if sender_type is SenderType.AGENT and sender_agent_id is None:
+        raise Invalid("an agent reply needs the agent", field="sender_agent_id")
+    if sender_type is SenderType.AGENT and not sender_name:
+        sender_name = accounts.get_agent(
+            uow.session, shop_id=shop_id, agent_id=sender_agent_id or 0
+        ).display_name
+    message, conversation, created = append(
+        uow,
+        shop_id=shop_id,
+        conversation_id=conversation_id,
+        client_msg_id=client_msg_id,
+        body=body,
+        sender_type=sender_type,
+        sender_agent_id=sender_agent_id,
+        sender_name=sender_name,
+        is_private=is_private,
+        attachment_id=attachment_id,
+    )
+    if created:
+        uow.collect(
+            ReplySent(
+                shop_id=shop_id,
+                conversation_id=conversation_id,
+                message_id=message.id,
+                seq=message.seq,
+                sender_type=sender_type.value,
+                sender_agent_id=sender_agent_id,
+                is_private=is_private,
+                message=snapshot(message, _attachment(uow.session, message)),
+                conversation=ref(conversation),
+            )
+        )
+    if commit:
+        uow.commit()
+    return message
+
+
+def _attachment(session: Session, message: Message) -> Attachment | None:
+    if message.attachment_id is None:
+        return None
+    return session.get(Attachment, message.attachment_id)
+
+
+def list_messages(
+    session: Session,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    after_seq: int = 0,
+    include_private: bool = True,
+    limit: int = MAX_PAGE_SIZE,
+) -> list[Message]:
+    """Messages after a sequence number, oldest first: what a reconnecting client missed."""
+    get_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
+    query = select(Message).where(
+        Message.shop_id == shop_id,
+        Message.conversation_id == conversation_id,
+        Message.seq > after_seq,
+    )
+    if not include_private:
+        query = query.where(Message.is_private.is_(False))
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    return list(session.scalars(query.order_by(Message.seq).limit(limit)))
+
+
+def latest_messages(
+    session: Session, *, shop_id: int, conversation_id: int, limit: int, include_private: bool
+) -> list[Message]:
+    """The newest messages, oldest first (what a page shows when it opens)."""
+    query = select(Message).where(
+        Message.shop_id == shop_id, Message.conversation_id == conversation_id
+    )
+    if not include_private:
+        query = query.where(Message.is_private.is_(False))
+    newest = list(session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
+    return newest[::-1]
+
+
+def attachments_of(session: Session, messages: list[Message]) -> dict[int, Attachment]:
+    ids = {m.attachment_id for m in messages if m.attachment_id is not None}
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
+
+
+def update_receipts(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    shop_delivered_seq: int | None = None,
+    shop_read_seq: int | None = None,
+    buyer_read_seq: int | None = None,
+    commit: bool = True,
+) -> Conversation:
+    """Raise the receipts (never lower them, never past the last message). Emits only when
+    something moved, so a desk repeating itself costs one read."""
+    conversation = get_conversation(uow.session, shop_id=shop_id, conversation_id=conversation_id)
+    moved = False
+    for name, value in (
+        ("shop_delivered_seq", shop_delivered_seq),
+        ("shop_read_seq", shop_read_seq),
+        ("buyer_read_seq", buyer_read_seq),
+    ):
+        if value is None:
+            continue
+        if value < 0:
+            raise Invalid("seq must be 0 or more", field="seq")
+        value = min(value, conversation.last_seq)
+        if value > getattr(conversation, name):
+            setattr(conversation, name, value)
+            moved = True
+    # What was read was received.
+    if conversation.shop_read_seq > conversation.shop_delivered_seq:
+        conversation.shop_delivered_seq = conversation.shop_read_seq
+    if moved:
+        uow.collect(
+            ReceiptsUpdated(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+                team_id=conversation.team_id,
+                assignee_id=conversation.assignee_id,
+                shop_delivered_seq=conversation.shop_delivered_seq,
+                shop_read_seq=conversation.shop_read_seq,
+                buyer_read_seq=conversation.buyer_read_seq,
+            )
+        )
+    if commit:
+        uow.commit()
+    return conversation
+
+
+def reopen_if_closed(conversation: Conversation) -> bool:
+    if conversation.status is ConversationStatus.CLOSED:
+        conversation.status = ConversationStatus.OPEN
+        conversation.closed_at = None
+        return True
+    return False
