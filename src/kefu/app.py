@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,13 +15,20 @@ from kefu.accounts import pages as account_pages
 from kefu.accounts import routes as account_routes
 from kefu.accounts import staff_pages, token_pages
 from kefu.analytics import pages as analytics_pages
+from kefu.channels import pages as chat_pages
+from kefu.channels import routes as widget_routes
 from kefu.clock import Clock, SystemClock
 from kefu.config import Settings
+from kefu.conversations import desk_routes
+from kefu.conversations import pages as desk_pages
 from kefu.conversations import routes as conversation_routes
 from kefu.crm import routes as crm_routes
 from kefu.db import ensure_sqlite_directory, make_engine, make_session_factory
 from kefu.events import EventBus
+from kefu.realtime import routes as realtime_routes
+from kefu.realtime.runtime import Realtime
 from kefu.shops import routes as shop_routes
+from kefu.uow import UnitOfWork
 from kefu.web import errors, health
 from kefu.web.context import AppContext
 from kefu.web.middleware import (
@@ -41,13 +50,36 @@ def create_app(
     if engine is None:
         ensure_sqlite_directory(settings.database_url)
         engine = make_engine(settings.database_url)
+    bus = bus or EventBus()
+    clock = clock or SystemClock()
+    session_factory = make_session_factory(engine)
+
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(session_factory, bus, clock)
+
+    realtime = Realtime(
+        bus=bus,
+        unit_of_work=unit_of_work,
+        session_factory=session_factory,
+        redis_url=settings.redis_url,
+    )
     context = AppContext(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
-        bus=bus or EventBus(),
-        clock=clock or SystemClock(),
+        session_factory=session_factory,
+        bus=bus,
+        clock=clock,
+        realtime=realtime,
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await realtime.start()
+        try:
+            yield
+        finally:
+            await realtime.stop()
+
     app = FastAPI(
         title="Kefu 客服 API",
         version=kefu.__version__,
@@ -57,6 +89,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
     )
     app.state.kefu = context
 
@@ -71,12 +104,22 @@ def create_app(
         shop_routes.router,
         crm_routes.router,
         conversation_routes.router,
+        desk_routes.router,
+        desk_routes.files,
+        desk_pages.router,
+        widget_routes.router,
+        chat_pages.router,
+        realtime_routes.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request log wraps everything, so it sees the final status.
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestLogMiddleware)
     return app

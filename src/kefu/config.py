@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     # Requests larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Images buyers and agents send; stored under upload_dir (default: <data_dir>/uploads).
+    max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024, le=100 * 1_048_576)
+    upload_dir: Path | None = None
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Failed logins allowed per account (and ten times as many per client address)
     # in one window before the login is refused with 429.
@@ -91,6 +94,10 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise ValueError("KEFU_SECRET_KEY is too short: use at least 16 characters")
         return self
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir or self.data_dir / "uploads"
 
     @property
     def is_sqlite(self) -> bool:

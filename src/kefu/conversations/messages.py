@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from kefu.accounts import service as accounts
 from kefu.conversations import routing
 from kefu.conversations.events import (
-    ConversationReopened,
     AttachmentSnapshot,
     ConversationRef,
+    ConversationReopened,
     MessageReceived,
     MessageSnapshot,
     ReceiptsUpdated,
@@ -413,3 +413,13 @@ def reopen_if_closed(conversation: Conversation) -> bool:
         conversation.closed_at = None
         return True
     return False
+
+
+def find_by_client_id(
+    session: Session, *, conversation_id: int, client_msg_id: str
+) -> Message | None:
+    return session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+        )
+    )

@@ -1,4 +1,4 @@
-"""What a running app holds: settings, database, event bus, clock."""
+"""What a running app holds: settings, database, event bus, clock, realtime."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kefu.accounts.auth import LoginPolicy
 from kefu.clock import Clock
 from kefu.config import Settings
 from kefu.events import EventBus
+from kefu.realtime.runtime import Realtime
 from kefu.uow import UnitOfWork
 
 
@@ -23,6 +24,7 @@ class AppContext:
     session_factory: sessionmaker[Any]
     bus: EventBus
     clock: Clock
+    realtime: Realtime
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.bus, self.clock)

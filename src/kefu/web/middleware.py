@@ -54,15 +54,17 @@ class RequestLogMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses bodies over the limit with 413, whether announced by Content-Length or streamed."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Upload endpoints take a file plus its multipart envelope.
+        self.upload_bytes = max(max_bytes, (upload_bytes or 0) + 64 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self.upload_bytes if scope["path"].endswith("/uploads") else self.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -101,8 +103,12 @@ class BodySizeLimitMiddleware:
 # Pages load nothing from other origins; inline scripts are not allowed, so even text that
 # escaped escaping could not run.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# The buyer chat page is embedded in shops' own sites (widget.js puts it in an iframe).
+EMBEDDABLE_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors *"
 )
 
 
@@ -120,8 +126,10 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                if "content-security-policy" not in headers:
+                    # A page that sets its own policy (the embeddable chat) decides framing.
+                    headers["X-Frame-Options"] = "DENY"
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

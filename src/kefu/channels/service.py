@@ -1,0 +1,134 @@
+"""The chat widget's side of a conversation: who the buyer is, and what they see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.channels.visitors import (
+    InvalidVisitorToken,
+    issue_visitor_token,
+    verify_identity,
+    verify_visitor_token,
+)
+from kefu.conversations import service as conversations
+from kefu.conversations.models import Channel, Conversation, Message
+from kefu.crm import service as crm
+from kefu.crm.models import Customer
+from kefu.errors import NotFound
+from kefu.shops import service as shops
+from kefu.shops.models import Shop
+from kefu.uow import UnitOfWork
+
+HISTORY_ON_OPEN = 50
+
+
+@dataclass(frozen=True)
+class Visitor:
+    shop_id: int
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class WidgetSession:
+    shop: Shop
+    customer: Customer
+    visitor_token: str
+    conversation: Conversation | None
+    messages: list[Message]
+
+
+def visitor_from_token(uow: UnitOfWork, *, secret: str, token: str) -> Visitor:
+    """The buyer a token names, if the token is ours and the customer still exists."""
+    claims = verify_visitor_token(secret=secret, token=token, now=uow.clock.now())
+    try:
+        crm.get_customer(uow.session, shop_id=claims.shop_id, customer_id=claims.customer_id)
+    except NotFound:
+        raise InvalidVisitorToken(
+            "this visitor no longer exists; start a new session",
+            key="errors.invalid_visitor_token",
+        ) from None
+    return Visitor(shop_id=claims.shop_id, customer_id=claims.customer_id)
+
+
+def start_session(
+    uow: UnitOfWork,
+    *,
+    secret: str,
+    shop_slug: str,
+    visitor_token: str | None,
+    identity: str | None,
+    signature: str | None,
+) -> WidgetSession:
+    """Start or resume the widget for a buyer.
+
+    A signed identity wins (the shop's site knows who is logged in); else a valid visitor
+    token resumes; else a new anonymous visitor is created. A token of another shop, or a
+    tampered one, is refused (401) — the widget then starts afresh without it.
+    """
+    session = uow.session
+    shop = shops.get_shop_by_slug(session, slug=shop_slug)
+    now = uow.clock.now()
+    customer: Customer | None = None
+    if identity:
+        who = verify_identity(
+            secret=secret, shop_id=shop.id, identity=identity, signature=signature or "", now=now
+        )
+        customer = session.scalar(
+            select(Customer).where(
+                Customer.shop_id == shop.id, Customer.external_id == who.external_id
+            )
+        )
+        if customer is None:
+            customer = crm.create_customer(
+                uow,
+                shop_id=shop.id,
+                external_id=who.external_id,
+                name=who.name,
+                phone=who.phone,
+                commit=False,
+            )
+    elif visitor_token:
+        visitor = visitor_from_token(uow, secret=secret, token=visitor_token)
+        if visitor.shop_id != shop.id:
+            raise InvalidVisitorToken(
+                "this visitor token belongs to another shop", key="errors.invalid_visitor_token"
+            )
+        customer = crm.get_customer(session, shop_id=shop.id, customer_id=visitor.customer_id)
+    else:
+        customer = crm.create_customer(uow, shop_id=shop.id, commit=False)
+    uow.commit()
+    conversation = conversations.latest_conversation(
+        session, shop_id=shop.id, customer_id=customer.id, channel=Channel.WIDGET
+    )
+    messages = (
+        conversations.latest_messages(
+            session,
+            shop_id=shop.id,
+            conversation_id=conversation.id,
+            limit=HISTORY_ON_OPEN,
+            include_private=False,
+        )
+        if conversation is not None
+        else []
+    )
+    token = (
+        visitor_token
+        if visitor_token and not identity
+        else issue_visitor_token(secret=secret, shop_id=shop.id, customer_id=customer.id, now=now)
+    )
+    return WidgetSession(
+        shop=shop,
+        customer=customer,
+        visitor_token=token,
+        conversation=conversation,
+        messages=messages,
+    )
+
+
+def buyer_conversation(session: Session, *, visitor: Visitor) -> Conversation | None:
+    return conversations.latest_conversation(
+        session, shop_id=visitor.shop_id, customer_id=visitor.customer_id, channel=Channel.WIDGET
+    )

@@ -1,0 +1,178 @@
+"""Domain events → websocket frames. Runs after each commit, in the committing thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kefu.accounts.events import AgentPresenceChanged
+from kefu.conversations import desk
+from kefu.conversations.events import (
+    ConversationAssigned,
+    ConversationClosed,
+    ConversationReopened,
+    ConversationStarted,
+    MessageReceived,
+    MessageSnapshot,
+    ReceiptsUpdated,
+    ReplySent,
+)
+from kefu.events import EventBus
+from kefu.realtime.hub import Hub, audience_of, buyer_channel, shop_channel
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_payload(message: MessageSnapshot) -> dict[str, Any]:
+    attachment = message.attachment
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "client_msg_id": message.client_msg_id,
+        "sender_type": message.sender_type,
+        "sender_agent_id": message.sender_agent_id,
+        "sender_name": message.sender_name,
+        "body": message.body,
+        "is_private": message.is_private,
+        "attachment": None
+        if attachment is None
+        else {
+            "id": attachment.id,
+            "url": f"/uploads/{attachment.key}",
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "name": attachment.name,
+        },
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+class Publisher:
+    def __init__(self, hub: Hub, session_factory: Callable[[], Session]) -> None:
+        self.hub = hub
+        self.session_factory = session_factory
+
+    def install(self, bus: EventBus) -> None:
+        bus.subscribe(MessageReceived, self.on_message)
+        bus.subscribe(ReplySent, self.on_message)
+        bus.subscribe(ConversationStarted, self.on_started)
+        bus.subscribe(ConversationAssigned, self.on_assigned)
+        bus.subscribe(ConversationClosed, self.on_closed_or_reopened)
+        bus.subscribe(ConversationReopened, self.on_closed_or_reopened)
+        bus.subscribe(ReceiptsUpdated, self.on_receipts)
+        bus.subscribe(AgentPresenceChanged, self.on_presence)
+
+    def on_message(self, event: MessageReceived | ReplySent) -> None:
+        message, ref = event.message, event.conversation
+        payload = snapshot_payload(message)
+        self.hub.publish(
+            shop_channel(event.shop_id),
+            {
+                "type": "message",
+                "message": payload,
+                "conversation": {
+                    "id": ref.conversation_id,
+                    "status": ref.status,
+                    "team_id": ref.team_id,
+                    "assignee_id": ref.assignee_id,
+                    "customer": {"id": ref.customer_id},
+                    "last_seq": message.seq,
+                    "last_message_at": payload["created_at"],
+                    "preview": "" if message.is_private else message.body[: desk.PREVIEW_LENGTH],
+                },
+            },
+            audience=audience_of(team_ids=[ref.team_id], agent_ids=[ref.assignee_id]),
+        )
+        if not message.is_private:
+            self.hub.publish(
+                buyer_channel(event.shop_id, ref.customer_id),
+                {"type": "message", "message": payload},
+            )
+
+    def _conversation_frames(
+        self,
+        *,
+        shop_id: int,
+        conversation_id: int,
+        customer_id: int,
+        team_ids: list[int | None],
+        agent_ids: list[int | None],
+    ) -> None:
+        with self.session_factory() as session:
+            summary = desk.summary(session, shop_id=shop_id, conversation_id=conversation_id)
+        self.hub.publish(
+            shop_channel(shop_id),
+            {"type": "conversation", "conversation": summary},
+            audience=audience_of(team_ids=team_ids, agent_ids=agent_ids),
+        )
+        self.hub.publish(
+            buyer_channel(shop_id, customer_id),
+            {
+                "type": "conversation",
+                "conversation": {
+                    "id": summary["id"],
+                    "status": summary["status"],
+                    "team_name": summary["team_name"],
+                    "assignee_name": summary["assignee_name"],
+                },
+            },
+        )
+
+    def on_started(self, event: ConversationStarted) -> None:
+        self._conversation_frames(
+            shop_id=event.shop_id,
+            conversation_id=event.conversation_id,
+            customer_id=event.customer_id,
+            team_ids=[event.team_id],
+            agent_ids=[],
+        )
+
+    def on_assigned(self, event: ConversationAssigned) -> None:
+        self._conversation_frames(
+            shop_id=event.shop_id,
+            conversation_id=event.conversation_id,
+            customer_id=event.customer_id,
+            team_ids=[event.team_id, event.previous_team_id],
+            agent_ids=[event.assignee_id, event.previous_assignee_id],
+        )
+
+    def on_closed_or_reopened(self, event: ConversationClosed | ConversationReopened) -> None:
+        self._conversation_frames(
+            shop_id=event.shop_id,
+            conversation_id=event.conversation_id,
+            customer_id=event.customer_id,
+            team_ids=[event.team_id],
+            agent_ids=[event.assignee_id],
+        )
+
+    def on_receipts(self, event: ReceiptsUpdated) -> None:
+        self.hub.publish(
+            shop_channel(event.shop_id),
+            {
+                "type": "receipt",
+                "conversation_id": event.conversation_id,
+                "buyer_read_seq": event.buyer_read_seq,
+                "shop_read_seq": event.shop_read_seq,
+                "shop_delivered_seq": event.shop_delivered_seq,
+            },
+            audience=audience_of(team_ids=[event.team_id], agent_ids=[event.assignee_id]),
+        )
+        self.hub.publish(
+            buyer_channel(event.shop_id, event.customer_id),
+            {
+                "type": "receipt",
+                "conversation_id": event.conversation_id,
+                "shop_delivered_seq": event.shop_delivered_seq,
+                "shop_read_seq": event.shop_read_seq,
+            },
+        )
+
+    def on_presence(self, event: AgentPresenceChanged) -> None:
+        self.hub.publish(
+            shop_channel(event.shop_id),
+            {"type": "presence", "agent_id": event.agent_id, "presence": event.presence},
+        )
