@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +55,8 @@ def receive_until(ws: WebSocketTestSession, frame_type: str, limit: int = 20) ->
 
 
 @pytest.fixture
-def desk(app: FastAPI, client: TestClient, uow_factory: UowFactory) -> Iterator[Desk]:
-    yield Desk(
+def desk(app: FastAPI, client: TestClient, uow_factory: UowFactory) -> Desk:
+    return Desk(
         app=app,
         staff=make_shop_with_staff(uow_factory, "live"),
         uow_factory=uow_factory,

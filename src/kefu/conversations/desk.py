@@ -151,16 +151,10 @@ def _summary_query(shop_id: int) -> Select[Any]:
 def _summaries(session: Session, shop_id: int, rows: Sequence[Any]) -> list[dict[str, Any]]:
     teams = {team.id: team.name for team in shops.list_teams(session, shop_id=shop_id)}
     agent_ids = {row[0].assignee_id for row in rows if row[0].assignee_id is not None}
-    names = (
-        {
-            agent_id: name
-            for agent_id, name in session.execute(
-                select(Agent.id, Agent.display_name).where(Agent.id.in_(agent_ids))
-            )
-        }
-        if agent_ids
-        else {}
-    )
+    names: dict[int, str] = {}
+    if agent_ids:
+        query = select(Agent.id, Agent.display_name).where(Agent.id.in_(agent_ids))
+        names.update(session.execute(query).tuples())
     out = []
     for conversation, customer, unread, preview in rows:
         out.append(
