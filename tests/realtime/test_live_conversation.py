@@ -49,4 +49,5 @@ def test_a_buyer_message_reaches_the_agent_and_the_reply_reaches_the_buyer(desk:
         conversation = uow.session.get(Conversation, conversation_id)
         assert conversation is not None
         assert conversation.assignee_id == desk.staff.agent.id
-        assert uow.session.query(Message).count() == 2
+        rows = uow.session.query(Message.seq, Message.body).order_by(Message.seq).all()
+        assert [tuple(r) for r in rows] == [(1, "有M码吗?"), (2, "亲,有的哦")]

@@ -154,7 +154,8 @@ def _summaries(session: Session, shop_id: int, rows: Sequence[Any]) -> list[dict
     names: dict[int, str] = {}
     if agent_ids:
         query = select(Agent.id, Agent.display_name).where(Agent.id.in_(agent_ids))
-        names.update(session.execute(query).tuples())
+        for agent_id, name in session.execute(query):
+            names[agent_id] = name
     out = []
     for conversation, customer, unread, preview in rows:
         out.append(

@@ -1874,9 +1874,6 @@
   setView("mine");
   updateCounter();
   loadOverview();
-  loadLists().then(function () {
-    // Nothing of mine waiting but a queue: start where the work is.
-    if (state.view === "mine" && !listFor("mine").length && listFor("queue").length) setView("queue");
-  });
+  loadLists();
   connect();
 })();
