@@ -105,7 +105,9 @@ class Relay(Protocol):
 
     def publish(self, channel: str, audience: Audience | None, text: str) -> None: ...
 
-    async def run(self, deliver: Callable[[str, Audience | None, str], None]) -> None: ...
+    async def run(
+        self, deliver: Callable[[str, Audience | None, str], None], subscribed: asyncio.Event
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -117,10 +119,17 @@ class Hub:
         self._by_channel: dict[str, set[Connection]] = defaultdict(set)
         self._relay_task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, relay_timeout: float = 5.0) -> None:
+        """Start delivering; with a relay, wait (briefly) until it listens, so a server that
+        answers requests also hears the other processes."""
         self._loop = asyncio.get_running_loop()
         if self.relay is not None:
-            self._relay_task = asyncio.create_task(self.relay.run(self._deliver))
+            subscribed = asyncio.Event()
+            self._relay_task = asyncio.create_task(self.relay.run(self._deliver, subscribed))
+            try:
+                await asyncio.wait_for(subscribed.wait(), relay_timeout)
+            except TimeoutError:
+                log.warning("realtime relay is not subscribed yet; starting without it")
 
     async def stop(self) -> None:
         if self._relay_task is not None:

@@ -35,13 +35,16 @@ class RedisRelay:
         head = json.dumps(audience.to_json() if audience else None, separators=(",", ":"))
         self._publisher.publish(PREFIX + channel, f"{self.origin} {head}\n{text}")
 
-    async def run(self, deliver: Callable[[str, Audience | None, str], None]) -> None:
+    async def run(
+        self, deliver: Callable[[str, Audience | None, str], None], subscribed: asyncio.Event
+    ) -> None:
         backoff = 0.5
         while True:
             client = aioredis.from_url(self.url)
             try:
                 pubsub = client.pubsub()
                 await pubsub.psubscribe(PREFIX + "*")
+                subscribed.set()
                 backoff = 0.5
                 async for message in pubsub.listen():
                     if message.get("type") != "pmessage":
