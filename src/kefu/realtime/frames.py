@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -105,8 +106,6 @@ def _parse(adapter: TypeAdapter[Any], text: str) -> Any:
         client_msg_id = None
         if first["type"] != "json_invalid":
             try:
-                import json
-
                 raw = json.loads(text)
                 candidate = raw.get("client_msg_id") if isinstance(raw, dict) else None
                 client_msg_id = candidate if isinstance(candidate, str) else None

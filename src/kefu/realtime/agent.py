@@ -1,0 +1,304 @@
+"""``/ws/desk``: an agent's desk. Authenticated by the session cookie, same origin only."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from anyio import to_thread
+from fastapi import APIRouter, WebSocket
+
+from kefu.accounts import auth, presence
+from kefu.accounts.auth import Principal
+from kefu.accounts.models import Presence, Role
+from kefu.conversations import desk, messages
+from kefu.conversations import service as conversations
+from kefu.conversations.models import SenderType
+from kefu.errors import DomainError
+from kefu.realtime.frames import (
+    AgentPresence,
+    AgentReceipt,
+    AgentSend,
+    AgentSync,
+    AgentTyping,
+    BadFrame,
+    Ping,
+    parse_agent,
+)
+from kefu.realtime.hub import Audience, Connection, buyer_channel, shop_channel
+from kefu.realtime.runtime import Realtime
+from kefu.realtime.sockets import (
+    TYPING_EVERY,
+    context_of,
+    guard,
+    rate_limited,
+    refuse,
+    serve,
+)
+from kefu.uow import UnitOfWork
+from kefu.web.context import AppContext
+from kefu.web.i18n import pick_locale
+from kefu.web.security import SESSION_COOKIE
+
+router = APIRouter()
+
+
+# --- agent ---------------------------------------------------------------------------
+
+
+class DeskSocket:
+    def __init__(
+        self, context: AppContext, principal: Principal, viewer: desk.Viewer, locale: str
+    ) -> None:
+        self.context = context
+        self.realtime: Realtime = context.realtime
+        self.principal = principal
+        self.viewer = viewer
+        self.locale = locale
+        self.customers: dict[int, int] = {}  # conversation → customer, for typing frames
+        self.last_typing: dict[int, float] = {}
+        self.connection: Connection
+
+    @property
+    def agent_id(self) -> int:
+        assert self.principal.agent_id is not None
+        return self.principal.agent_id
+
+    def accepts(self, audience: Audience | None) -> bool:
+        if audience is None or self.viewer.shop_wide:
+            return True
+        if self.agent_id in audience.agent_ids:
+            return True
+        return bool(self.viewer.team_ids and audience.team_ids & self.viewer.team_ids)
+
+    def _run(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
+        def run() -> Any:
+            with self.context.unit_of_work() as uow:
+                return fn(uow)
+
+        return to_thread.run_sync(run)
+
+    async def handle(self, text: str) -> None:
+        try:
+            frame = parse_agent(text)
+        except BadFrame as exc:
+            self.connection.send(
+                {"type": "error", "code": "bad_frame", "message": exc.message}
+                | ({"client_msg_id": exc.client_msg_id} if exc.client_msg_id else {})
+            )
+            return
+        client_msg_id = frame.client_msg_id if isinstance(frame, AgentSend) else None
+        await guard(self.connection, self.locale, client_msg_id, self._dispatch(frame))
+
+    async def _dispatch(
+        self, frame: AgentSend | AgentSync | AgentTyping | AgentReceipt | AgentPresence | Ping
+    ) -> None:
+        if isinstance(frame, Ping):
+            self.connection.send({"type": "pong"})
+        elif isinstance(frame, AgentSend):
+            await self.send(frame)
+        elif isinstance(frame, AgentSync):
+            await self.sync(frame)
+        elif isinstance(frame, AgentTyping):
+            await self.typing(frame.conversation_id)
+        elif isinstance(frame, AgentReceipt):
+            await self.receipt(frame)
+        else:
+            await self.set_presence(frame)
+
+    async def send(self, frame: AgentSend) -> None:
+        wait = self.realtime.agent_limits.retry_after(f"agent:{self.agent_id}")
+        if wait:
+            raise rate_limited(wait)
+        messages.check_body(frame.body, allow_empty=frame.attachment_id is not None)
+        shop_id, agent_id, name, viewer = (
+            self.principal.shop_id,
+            self.agent_id,
+            self.principal.name,
+            self.viewer,
+        )
+
+        def job(uow: UnitOfWork) -> dict[str, Any]:
+            desk.conversation_for(
+                uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
+            )
+            message = conversations.send_reply(
+                uow,
+                shop_id=shop_id,
+                conversation_id=frame.conversation_id,
+                client_msg_id=frame.client_msg_id,
+                body=frame.body,
+                sender_type=SenderType.AGENT,
+                sender_agent_id=agent_id,
+                sender_name=name,
+                is_private=frame.is_private,
+                attachment_id=frame.attachment_id,
+                commit=False,
+            )
+            files = messages.attachments_of(uow.session, [message])
+            return desk.message_payload(message, files.get(message.attachment_id or 0))
+
+        payload = await self.realtime.writer.submit(job)
+        self.connection.send(
+            {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+        )
+
+    async def sync(self, frame: AgentSync) -> None:
+        shop_id, viewer = self.principal.shop_id, self.viewer
+
+        def read(uow: UnitOfWork) -> dict[str, Any]:
+            conversation = desk.conversation_for(
+                uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
+            )
+            rows = messages.list_messages(
+                uow.session,
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                after_seq=frame.after_seq,
+            )
+            files = messages.attachments_of(uow.session, rows)
+            return {
+                "type": "sync",
+                "conversation_id": conversation.id,
+                "messages": [
+                    desk.message_payload(m, files.get(m.attachment_id or 0)) for m in rows
+                ],
+                "last_seq": conversation.last_seq,
+                "buyer_read_seq": conversation.buyer_read_seq,
+            }
+
+        self.connection.send(await self._run(read))
+
+    async def typing(self, conversation_id: int) -> None:
+        now = time.monotonic()
+        if now - self.last_typing.get(conversation_id, 0.0) < TYPING_EVERY:
+            return
+        self.last_typing[conversation_id] = now
+        customer_id = self.customers.get(conversation_id)
+        if customer_id is None:
+            shop_id, viewer = self.principal.shop_id, self.viewer
+
+            def find(uow: UnitOfWork) -> int:
+                return desk.conversation_for(
+                    uow.session, shop_id=shop_id, conversation_id=conversation_id, viewer=viewer
+                ).customer_id
+
+            customer_id = self.customers[conversation_id] = await self._run(find)
+        self.realtime.hub.publish(
+            buyer_channel(self.principal.shop_id, customer_id),
+            {
+                "type": "typing",
+                "conversation_id": conversation_id,
+                "sender_type": "agent",
+                "name": self.principal.name,
+            },
+        )
+
+    async def receipt(self, frame: AgentReceipt) -> None:
+        shop_id, viewer = self.principal.shop_id, self.viewer
+
+        def job(uow: UnitOfWork) -> None:
+            desk.conversation_for(
+                uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
+            )
+            messages.update_receipts(
+                uow,
+                shop_id=shop_id,
+                conversation_id=frame.conversation_id,
+                shop_read_seq=frame.seq if frame.type == "read" else None,
+                shop_delivered_seq=frame.seq,
+            )
+
+        await self._run(job)
+
+    async def set_presence(self, frame: AgentPresence) -> None:
+        shop_id, agent_id = self.principal.shop_id, self.agent_id
+
+        def job(uow: UnitOfWork) -> None:
+            conversations.set_agent_presence(
+                uow, shop_id=shop_id, agent_id=agent_id, status=Presence(frame.status)
+            )
+
+        await self._run(job)
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """Browsers send Origin on websockets; a page of another site must not ride the cookie."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (a script with the cookie is already trusted with it)
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+@router.websocket("/ws/desk")
+async def desk_socket(websocket: WebSocket) -> None:
+    context = context_of(websocket)
+    locale = pick_locale(websocket.cookies.get("kefu_lang"))
+    await websocket.accept()
+    if not same_origin(websocket):
+        await refuse(
+            websocket,
+            DomainError("websocket from another origin", key="errors.unauthenticated"),
+            locale,
+        )
+        return
+    raw = websocket.cookies.get(SESSION_COOKIE, "")
+
+    def open_desk() -> tuple[Principal, desk.Viewer, dict[str, Any]]:
+        with context.unit_of_work() as uow:
+            principal = auth.resolve_session(uow, raw_token=raw)
+            assert principal.agent_id is not None
+            viewer = desk.viewer_for(
+                uow.session,
+                shop_id=principal.shop_id,
+                agent_id=principal.agent_id,
+                shop_wide=principal.has_role(Role.SUPERVISOR),
+            )
+            agent = conversations.desk_connected(
+                uow, shop_id=principal.shop_id, agent_id=principal.agent_id
+            )
+            return (
+                principal,
+                viewer,
+                {
+                    "type": "ready",
+                    "agent": {
+                        "id": agent.id,
+                        "name": agent.display_name,
+                        "role": agent.role.value,
+                        "presence": presence.effective_presence(agent, now=uow.clock.now()).value,
+                        "capacity": agent.capacity,
+                    },
+                },
+            )
+
+    try:
+        principal, viewer, ready = await to_thread.run_sync(open_desk)
+    except DomainError as exc:
+        await refuse(websocket, exc, locale)
+        return
+    realtime: Realtime = context.realtime
+    socket = DeskSocket(context, principal, viewer, locale)
+    socket.connection = Connection(
+        websocket, channels=(shop_channel(principal.shop_id),), accepts=socket.accepts
+    )
+    socket.connection.send(ready)
+    realtime.desks[socket.agent_id] += 1
+    try:
+        await serve(websocket, socket.connection, realtime, socket.handle)
+    finally:
+        realtime.desks[socket.agent_id] -= 1
+        if realtime.desks[socket.agent_id] <= 0:
+            del realtime.desks[socket.agent_id]
+
+            def gone() -> None:
+                with context.unit_of_work() as uow:
+                    presence.desk_disconnected(
+                        uow, shop_id=principal.shop_id, agent_id=socket.agent_id
+                    )
+
+            with contextlib.suppress(Exception):
+                await to_thread.run_sync(gone)

@@ -1,0 +1,204 @@
+"""``/ws/widget``: a buyer's tabs. Authenticated by the visitor token in the query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, WebSocket
+
+from kefu.channels import service as widget
+from kefu.channels.service import Visitor
+from kefu.conversations import desk, messages
+from kefu.conversations import service as conversations
+from kefu.conversations.models import Channel
+from kefu.errors import DomainError
+from kefu.realtime.frames import (
+    BadFrame,
+    BuyerRead,
+    BuyerSend,
+    BuyerSync,
+    Ping,
+    Typing,
+    parse_buyer,
+)
+from kefu.realtime.hub import Connection, buyer_channel, shop_channel
+from kefu.realtime.runtime import Realtime
+from kefu.realtime.sockets import (
+    TYPING_EVERY,
+    context_of,
+    guard,
+    rate_limited,
+    refuse,
+    serve,
+)
+from kefu.uow import UnitOfWork
+from kefu.web.context import AppContext
+from kefu.web.i18n import pick_locale
+
+router = APIRouter()
+
+
+# --- buyer ---------------------------------------------------------------------------
+
+
+class BuyerSocket:
+    def __init__(self, context: AppContext, visitor: Visitor, locale: str) -> None:
+        self.context = context
+        self.realtime: Realtime = context.realtime
+        self.visitor = visitor
+        self.locale = locale
+        self.conversation_id: int | None = None
+        self.last_typing = 0.0
+        self.connection: Connection
+
+    def _read(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
+        def run() -> Any:
+            with self.context.unit_of_work() as uow:
+                return fn(uow)
+
+        return to_thread.run_sync(run)
+
+    async def handle(self, text: str) -> None:
+        try:
+            frame = parse_buyer(text)
+        except BadFrame as exc:
+            self.connection.send(
+                {"type": "error", "code": "bad_frame", "message": exc.message}
+                | ({"client_msg_id": exc.client_msg_id} if exc.client_msg_id else {})
+            )
+            return
+        client_msg_id = frame.client_msg_id if isinstance(frame, BuyerSend) else None
+        await guard(self.connection, self.locale, client_msg_id, self._dispatch(frame))
+
+    async def _dispatch(self, frame: BuyerSend | BuyerSync | BuyerRead | Typing | Ping) -> None:
+        if isinstance(frame, Ping):
+            self.connection.send({"type": "pong"})
+        elif isinstance(frame, BuyerSend):
+            await self.send(frame)
+        elif isinstance(frame, BuyerSync):
+            await self.sync(frame.after_seq)
+        elif isinstance(frame, Typing):
+            self.typing()
+        else:
+            await self.read(frame.seq)
+
+    async def send(self, frame: BuyerSend) -> None:
+        visitor = self.visitor
+        wait = self.realtime.buyer_limits.retry_after(
+            f"buyer:{visitor.shop_id}:{visitor.customer_id}"
+        )
+        if wait:
+            raise rate_limited(wait)
+        messages.check_body(frame.body, allow_empty=frame.attachment_id is not None)
+
+        def job(uow: UnitOfWork) -> dict[str, Any]:
+            message = conversations.receive_customer_message(
+                uow,
+                shop_id=visitor.shop_id,
+                customer_id=visitor.customer_id,
+                channel=Channel.WIDGET,
+                client_msg_id=frame.client_msg_id,
+                body=frame.body,
+                attachment_id=frame.attachment_id,
+                commit=False,
+            )
+            attachment = messages.attachments_of(uow.session, [message])
+            return desk.message_payload(message, attachment.get(message.attachment_id or 0))
+
+        payload = await self.realtime.writer.submit(job)
+        self.conversation_id = payload["conversation_id"]
+        self.connection.send(
+            {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+        )
+
+    async def sync(self, after_seq: int) -> None:
+        visitor = self.visitor
+
+        def read(uow: UnitOfWork) -> dict[str, Any]:
+            conversation = widget.buyer_conversation(uow.session, visitor=visitor)
+            if conversation is None:
+                return {"type": "sync", "conversation_id": None, "messages": [], "last_seq": 0}
+            rows = messages.list_messages(
+                uow.session,
+                shop_id=visitor.shop_id,
+                conversation_id=conversation.id,
+                after_seq=after_seq,
+                include_private=False,
+            )
+            files = messages.attachments_of(uow.session, rows)
+            return {
+                "type": "sync",
+                "conversation_id": conversation.id,
+                "messages": [
+                    desk.message_payload(m, files.get(m.attachment_id or 0)) for m in rows
+                ],
+                "last_seq": conversation.last_seq,
+                "shop_delivered_seq": conversation.shop_delivered_seq,
+                "shop_read_seq": conversation.shop_read_seq,
+            }
+
+        reply = await self._read(read)
+        self.conversation_id = reply["conversation_id"] or self.conversation_id
+        self.connection.send(reply)
+
+    def typing(self) -> None:
+        now = time.monotonic()
+        if self.conversation_id is None or now - self.last_typing < TYPING_EVERY:
+            return
+        self.last_typing = now
+        self.realtime.hub.publish(
+            shop_channel(self.visitor.shop_id),
+            {"type": "typing", "conversation_id": self.conversation_id, "sender_type": "customer"},
+        )
+
+    async def read(self, seq: int) -> None:
+        if self.conversation_id is None:
+            return
+        visitor, conversation_id = self.visitor, self.conversation_id
+
+        def job(uow: UnitOfWork) -> None:
+            messages.update_receipts(
+                uow, shop_id=visitor.shop_id, conversation_id=conversation_id, buyer_read_seq=seq
+            )
+
+        await self._read(job)
+
+
+@router.websocket("/ws/widget")
+async def widget_socket(websocket: WebSocket) -> None:
+    context = context_of(websocket)
+    locale = pick_locale(
+        websocket.query_params.get("lang"), websocket.headers.get("accept-language")
+    )
+    await websocket.accept()
+    token = websocket.query_params.get("token", "")
+
+    def open_buyer() -> tuple[Visitor, dict[str, Any]]:
+        with context.unit_of_work() as uow:
+            visitor = widget.visitor_from_token(
+                uow, secret=context.settings.secret_key, token=token
+            )
+            conversation = widget.buyer_conversation(uow.session, visitor=visitor)
+            return visitor, {
+                "type": "ready",
+                "conversation_id": conversation.id if conversation else None,
+                "last_seq": conversation.last_seq if conversation else 0,
+                "shop_delivered_seq": conversation.shop_delivered_seq if conversation else 0,
+                "shop_read_seq": conversation.shop_read_seq if conversation else 0,
+            }
+
+    try:
+        visitor, ready = await to_thread.run_sync(open_buyer)
+    except DomainError as exc:
+        await refuse(websocket, exc, locale)
+        return
+    socket = BuyerSocket(context, visitor, locale)
+    socket.conversation_id = ready["conversation_id"]
+    socket.connection = Connection(
+        websocket, channels=(buyer_channel(visitor.shop_id, visitor.customer_id),)
+    )
+    socket.connection.send(ready)
+    await serve(websocket, socket.connection, context.realtime, socket.handle)

@@ -1,0 +1,112 @@
+"""What both websockets share: serving a connection, error frames, refusing credentials.
+
+Each connection reads frames in order and answers through its own outbox (one writer per
+socket). Writes go through the group-commit writer; reads run in worker threads. A bad
+frame gets an error frame and the connection stays up (docs/REALTIME.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from kefu.errors import DomainError, RateLimited
+from kefu.realtime.hub import Connection, encode
+from kefu.realtime.runtime import Realtime
+from kefu.web.context import AppContext
+from kefu.web.errors import localised
+
+log = logging.getLogger(__name__)
+
+UNAUTHORISED = 4401  # "start again with other credentials": clients must not just retry
+TOO_SLOW = 1013
+TYPING_EVERY = 1.0  # seconds; typing frames beyond this are dropped
+
+
+def context_of(websocket: WebSocket) -> AppContext:
+    context: AppContext = websocket.app.state.kefu
+    return context
+
+
+def error_frame(exc: DomainError, locale: str, client_msg_id: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": exc.code, "message": localised(locale, exc)}
+    if isinstance(exc, RateLimited):
+        frame["retry_after"] = exc.retry_after_seconds
+    if client_msg_id is not None:
+        frame["client_msg_id"] = client_msg_id
+    return frame
+
+
+def rate_limited(seconds: int) -> RateLimited:
+    return RateLimited(
+        f"too many messages; wait {seconds} s",
+        retry_after_seconds=seconds,
+        key="errors.too_many_messages",
+    )
+
+
+async def refuse(websocket: WebSocket, exc: DomainError, locale: str) -> None:
+    await websocket.send_text(encode(error_frame(exc, locale)))
+    await websocket.close(UNAUTHORISED)
+
+
+async def serve(
+    websocket: WebSocket,
+    connection: Connection,
+    realtime: Realtime,
+    handle: Callable[[str], Awaitable[None]],
+) -> None:
+    """Pump the outbox and read frames until either side ends."""
+    realtime.hub.add(connection)
+    pump = asyncio.create_task(connection.pump())
+
+    async def read() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                connection.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
+                )
+                continue
+            await handle(text)
+
+    reader = asyncio.create_task(read())
+    try:
+        await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        realtime.hub.remove(connection)
+        for task in (reader, pump):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task
+        if connection.overflowed:
+            with contextlib.suppress(Exception):
+                await websocket.close(TOO_SLOW)
+
+
+async def guard(
+    connection: Connection, locale: str, client_msg_id: str | None, step: Awaitable[None]
+) -> None:
+    try:
+        await step
+    except DomainError as exc:
+        connection.send(error_frame(exc, locale, client_msg_id))
+    except Exception:
+        log.exception("websocket frame failed")
+        frame: dict[str, Any] = {
+            "type": "error",
+            "code": "server_error",
+            "message": "the server could not handle this frame",
+        }
+        if client_msg_id is not None:
+            frame["client_msg_id"] = client_msg_id
+        connection.send(frame)
