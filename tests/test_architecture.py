@@ -14,8 +14,10 @@ from kefu.events import Event
 SRC = Path(kefu.__file__).parent
 DOC = SRC.parents[1] / "docs" / "ARCHITECTURE.md"
 # Lowest first: a domain may import only those before it.
-DOMAINS = ["shops", "accounts", "crm", "commerce", "conversations", "analytics", "demo"]
-PUBLIC = {"service", "models", "events", "schemas", "auth", "presence"}
+DOMAINS = [
+    "shops", "accounts", "crm", "commerce", "conversations", "channels", "analytics", "demo",
+]  # fmt: skip
+PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames",
@@ -54,11 +56,24 @@ def test_domains_import_only_lower_domains_public_modules() -> None:
             bits = imported.split(".")
             if bits[0] != "kefu" or len(bits) < 2 or bits[1] not in DOMAINS or bits[1] == parts[1]:
                 continue
-            if parts[2] in ("routes", "pages") and imported.startswith("kefu.accounts.auth"):
+            if parts[2].endswith(("routes", "pages")) and imported.startswith("kefu.accounts.auth"):
                 continue  # the HTTP layer of every domain knows the caller (Principal)
             if DOMAINS.index(bits[1]) > own:
                 problems.append(f"{name} imports higher domain {imported}")
             elif len(bits) > 2 and bits[2] not in PUBLIC:
+                problems.append(f"{name} imports another domain's internals: {imported}")
+    assert problems == []
+
+
+def test_realtime_uses_only_public_modules_of_domains() -> None:
+    """The websocket edge, like the web layer, sits above every domain."""
+    problems = []
+    for name, path in _modules():
+        if not name.startswith("kefu.realtime."):
+            continue
+        for imported in _imports(path):
+            bits = imported.split(".")
+            if len(bits) > 2 and bits[1] in DOMAINS and bits[2] not in PUBLIC:
                 problems.append(f"{name} imports another domain's internals: {imported}")
     assert problems == []
 

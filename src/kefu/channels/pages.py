@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
 from kefu.channels.visitors import MAX_IDENTITY_LENGTH, widget_secret
-from kefu.conversations import messages
+from kefu.conversations import service as conversations
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
@@ -46,7 +46,7 @@ def chat_page(
             "embed": embed,
             "identity": identity,
             "signature": signature,
-            "max_length": messages.MAX_MESSAGE_LENGTH,
+            "max_length": conversations.MAX_MESSAGE_LENGTH,
             "max_upload_bytes": context.settings.max_upload_bytes,
         },
     )

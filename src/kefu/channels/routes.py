@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kefu.channels import service as widget
 from kefu.channels.service import Visitor
 from kefu.channels.visitors import MAX_IDENTITY_LENGTH, MAX_TOKEN_LENGTH, InvalidVisitorToken
-from kefu.conversations import desk, messages, uploads
+from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel
 from kefu.db import MAX_ID
@@ -56,7 +56,7 @@ def visitor(
 
 
 def _payloads(uow: UnitOfWork, rows: list[Any]) -> list[dict[str, Any]]:
-    files = messages.attachments_of(uow.session, rows)
+    files = conversations.attachments_of(uow.session, rows)
     return [desk.message_payload(m, files.get(m.attachment_id or 0)) for m in rows]
 
 
@@ -95,7 +95,7 @@ def start_session(
         },
         "messages": _payloads(uow, started.messages),
         "limits": {
-            "max_length": messages.MAX_MESSAGE_LENGTH,
+            "max_length": conversations.MAX_MESSAGE_LENGTH,
             "max_upload_bytes": context.settings.max_upload_bytes,
         },
     }
@@ -111,7 +111,7 @@ def list_messages(
     conversation = widget.buyer_conversation(uow.session, visitor=buyer)
     if conversation is None:
         return {"conversation_id": None, "messages": [], "last_seq": 0}
-    rows = messages.list_messages(
+    rows = conversations.list_messages(
         uow.session,
         shop_id=buyer.shop_id,
         conversation_id=conversation.id,
@@ -135,7 +135,7 @@ def send_message(
     """Send a message; a retry with the same ``client_msg_id`` answers 200, not a copy."""
     conversation = widget.buyer_conversation(uow.session, visitor=buyer)
     before = (
-        messages.find_by_client_id(
+        conversations.find_by_client_id(
             uow.session, conversation_id=conversation.id, client_msg_id=body.client_msg_id
         )
         if conversation is not None
@@ -172,7 +172,7 @@ def upload(
 ) -> dict[str, Any] | None:
     """An image the buyer wants to send (PNG, JPEG, GIF or WebP, checked by content)."""
     settings = context.settings
-    attachment = uploads.store_upload(
+    attachment = conversations.store_upload(
         uow,
         shop_id=buyer.shop_id,
         directory=settings.uploads_path,

@@ -26,6 +26,9 @@ from kefu.conversations.messages import (
     MAX_CLIENT_MSG_ID_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_PAGE_SIZE,
+    attachments_of,
+    check_body,
+    find_by_client_id,
     get_conversation,
     latest_messages,
     list_messages,
@@ -42,6 +45,7 @@ from kefu.conversations.models import (
     Message,
     SenderType,
 )
+from kefu.conversations.uploads import find_by_key, store_upload
 from kefu.crm import service as crm
 from kefu.errors import Conflict, Invalid, NotFound
 from kefu.shops import service as shops
@@ -51,7 +55,11 @@ __all__ = [
     "MAX_CLIENT_MSG_ID_LENGTH",
     "MAX_MESSAGE_LENGTH",
     "MAX_PAGE_SIZE",
+    "attachments_of",
+    "check_body",
     "close_conversation",
+    "find_by_client_id",
+    "find_by_key",
     "get_conversation",
     "latest_conversation",
     "latest_messages",
@@ -62,6 +70,7 @@ __all__ = [
     "reopen_conversation",
     "send_reply",
     "start_conversation",
+    "store_upload",
     "transfer_conversation",
     "update_receipts",
 ]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket
 from kefu.accounts import auth, presence
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Presence, Role
-from kefu.conversations import desk, messages
+from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import SenderType
 from kefu.errors import DomainError
@@ -113,7 +113,7 @@ class DeskSocket:
         wait = self.realtime.agent_limits.retry_after(f"agent:{self.agent_id}")
         if wait:
             raise rate_limited(wait)
-        messages.check_body(frame.body, allow_empty=frame.attachment_id is not None)
+        conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
         shop_id, agent_id, name, viewer = (
             self.principal.shop_id,
             self.agent_id,
@@ -138,7 +138,7 @@ class DeskSocket:
                 attachment_id=frame.attachment_id,
                 commit=False,
             )
-            files = messages.attachments_of(uow.session, [message])
+            files = conversations.attachments_of(uow.session, [message])
             return desk.message_payload(message, files.get(message.attachment_id or 0))
 
         payload = await self.realtime.writer.submit(job)
@@ -153,13 +153,13 @@ class DeskSocket:
             conversation = desk.conversation_for(
                 uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
             )
-            rows = messages.list_messages(
+            rows = conversations.list_messages(
                 uow.session,
                 shop_id=shop_id,
                 conversation_id=conversation.id,
                 after_seq=frame.after_seq,
             )
-            files = messages.attachments_of(uow.session, rows)
+            files = conversations.attachments_of(uow.session, rows)
             return {
                 "type": "sync",
                 "conversation_id": conversation.id,
@@ -204,7 +204,7 @@ class DeskSocket:
             desk.conversation_for(
                 uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
             )
-            messages.update_receipts(
+            conversations.update_receipts(
                 uow,
                 shop_id=shop_id,
                 conversation_id=frame.conversation_id,

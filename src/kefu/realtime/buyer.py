@@ -11,7 +11,7 @@ from fastapi import APIRouter, WebSocket
 
 from kefu.channels import service as widget
 from kefu.channels.service import Visitor
-from kefu.conversations import desk, messages
+from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel
 from kefu.errors import DomainError
@@ -92,7 +92,7 @@ class BuyerSocket:
         )
         if wait:
             raise rate_limited(wait)
-        messages.check_body(frame.body, allow_empty=frame.attachment_id is not None)
+        conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
 
         def job(uow: UnitOfWork) -> dict[str, Any]:
             message = conversations.receive_customer_message(
@@ -105,7 +105,7 @@ class BuyerSocket:
                 attachment_id=frame.attachment_id,
                 commit=False,
             )
-            attachment = messages.attachments_of(uow.session, [message])
+            attachment = conversations.attachments_of(uow.session, [message])
             return desk.message_payload(message, attachment.get(message.attachment_id or 0))
 
         payload = await self.realtime.writer.submit(job)
@@ -121,14 +121,14 @@ class BuyerSocket:
             conversation = widget.buyer_conversation(uow.session, visitor=visitor)
             if conversation is None:
                 return {"type": "sync", "conversation_id": None, "messages": [], "last_seq": 0}
-            rows = messages.list_messages(
+            rows = conversations.list_messages(
                 uow.session,
                 shop_id=visitor.shop_id,
                 conversation_id=conversation.id,
                 after_seq=after_seq,
                 include_private=False,
             )
-            files = messages.attachments_of(uow.session, rows)
+            files = conversations.attachments_of(uow.session, rows)
             return {
                 "type": "sync",
                 "conversation_id": conversation.id,
@@ -160,7 +160,7 @@ class BuyerSocket:
         visitor, conversation_id = self.visitor, self.conversation_id
 
         def job(uow: UnitOfWork) -> None:
-            messages.update_receipts(
+            conversations.update_receipts(
                 uow, shop_id=visitor.shop_id, conversation_id=conversation_id, buyer_read_seq=seq
             )
 

@@ -316,11 +316,17 @@
       merged.last_seq = Math.max(before.last_seq || 0, summary.last_seq || 0);
     }
     if (merged.id === state.openId && canMarkRead(merged) && isVisible()) merged.unread = 0;
-    if (!canSee(merged) && merged.id !== state.openId) {
+    if (!canSee(merged)) {
+      // Transferred to a team this agent is not in: it is no longer theirs to see.
       state.convs.delete(merged.id);
-    } else {
-      state.convs.set(merged.id, merged);
+      if (merged.id === state.openId) {
+        closeView();
+        showInfo(t("moved_away", { team: teamName(merged.team_id, merged.team_name) }));
+      }
+      scheduleRender();
+      return before;
     }
+    state.convs.set(merged.id, merged);
     if (state.listsLoaded && merged.status === "open" && merged.assignee_id === me.id &&
         !state.expectMine.has(merged.id) &&
         (!before || before.assignee_id !== me.id || before.status !== "open")) {
@@ -513,7 +519,9 @@
     };
     chip(null, t("all_teams"), queued.length);
     teams.forEach(function (team) {
-      chip(team.id, team.name, queued.filter(function (c) { return c.team_id === team.id; }).length);
+      var n = queued.filter(function (c) { return c.team_id === team.id; }).length;
+      // Only queues with someone waiting (and the one chosen): a calm row, not every team.
+      if (n > 0 || state.teamFilter === team.id) chip(team.id, team.name, n);
     });
     ui.teamFilter.hidden = false;
   }
@@ -831,6 +839,11 @@
   }
 
   function updateMessage(node, m, pending) {
+    if (m.id && node.dataset.id !== String(m.id)) {
+      // Acknowledged: the stored message's time replaces the moment it was typed.
+      var time = node.querySelector(".msg-time, .sys-time");
+      if (time) { time.textContent = messageTime(m.created_at); time.title = fullTime(m.created_at); }
+    }
     if (m.id) node.dataset.id = String(m.id);
     if (m.seq) node.dataset.seq = String(m.seq);
     node.classList.toggle("msg-pending", !!pending && pending.state === "pending");
@@ -1144,7 +1157,12 @@
     var th = state.threads.get(id);
     if (!c || !th || !th.loaded || !isVisible() || !canMarkRead(c)) return;
     var seq = Math.max(th.lastSeq, 0);
-    if (c.unread > 0 || seq > (c.shop_read_seq || 0)) {
+    var lastBuyer = 0;
+    th.bySeq.forEach(function (m) {
+      if (m.sender_type === "customer" && m.seq <= seq && m.seq > lastBuyer) lastBuyer = m.seq;
+    });
+    // Only the buyer's messages need reading: an agent's own reply is no news to them.
+    if (c.unread > 0 || lastBuyer > (c.shop_read_seq || 0)) {
       if (seq > 0 && !wsSend({ type: "read", conversation_id: id, seq: seq })) {
         api("POST", "/api/v1/conversations/" + id + "/read", { seq: seq }).then(upsert, function () {});
       }
@@ -1393,9 +1411,10 @@
       setTimeout(function () { state.expectMine.delete(id); }, 8000);
     }
     return api("POST", "/api/v1/conversations/" + id + path, body || {}).then(function (summary) {
+      var visible = canSee(summary);
       upsert(summary);
-      if (done) showInfo(done);
-      renderHeader();
+      if (done && visible) showInfo(done);
+      if (visible) renderHeader();
       return summary;
     }, reportError);
   }
