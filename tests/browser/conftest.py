@@ -36,8 +36,9 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[LiveServer]:
     port = _free_port()
+    # Lifespan on: it starts the realtime hub and the message writer, as `kefu serve` does.
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
