@@ -56,7 +56,8 @@ class CapacityIn(_In):
     capacity: int = Field(ge=0, le=50)
 
 
-def _viewer(uow: UnitOfWork, principal: Principal) -> desk.Viewer:
+def caller_viewer(uow: UnitOfWork, principal: Principal) -> desk.Viewer:
+    """What the caller may see: supervisors and owners everything, agents their teams'."""
     return desk.viewer_for(
         uow.session,
         shop_id=principal.shop_id,
@@ -77,7 +78,7 @@ def _check(uow: UnitOfWork, principal: Principal, conversation_id: int) -> None:
         uow.session,
         shop_id=principal.shop_id,
         conversation_id=conversation_id,
-        viewer=_viewer(uow, principal),
+        viewer=caller_viewer(uow, principal),
     )
 
 
@@ -99,7 +100,7 @@ def desk_conversations(
         "conversations": desk.list_desk_conversations(
             uow.session,
             shop_id=principal.shop_id,
-            viewer=_viewer(uow, principal),
+            viewer=caller_viewer(uow, principal),
             view=view,
             status=status,
             team_id=team_id,
@@ -127,7 +128,7 @@ def desk_overview(
         uow.session,
         shop_id=principal.shop_id,
         agent_id=principal.agent_id,
-        viewer=_viewer(uow, principal),
+        viewer=caller_viewer(uow, principal),
         now=uow.clock.now(),
     )
 
@@ -168,7 +169,7 @@ def conversation_context(
         uow.session,
         shop_id=principal.shop_id,
         conversation_id=conversation_id,
-        viewer=_viewer(uow, principal),
+        viewer=caller_viewer(uow, principal),
     )
 
 

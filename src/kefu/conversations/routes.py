@@ -1,11 +1,12 @@
-"""Conversations and their messages over REST (read side; the live desk adds the write side)."""
+"""Conversations and their messages over REST (read side; desk_routes has the writes)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
 from kefu.accounts.auth import Principal
-from kefu.conversations import service
+from kefu.conversations import desk, service
+from kefu.conversations.desk_routes import caller_viewer
 from kefu.conversations.models import ConversationStatus
 from kefu.conversations.schemas import ConversationOut, MessageOut
 from kefu.db import MAX_ID
@@ -24,6 +25,7 @@ def list_conversations(
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[ConversationOut]:
+    viewer = caller_viewer(uow, principal)
     conversations = service.list_conversations(
         uow.session,
         shop_id=principal.shop_id,
@@ -32,7 +34,8 @@ def list_conversations(
         limit=limit,
         offset=offset,
     )
-    return [ConversationOut.model_validate(c) for c in conversations]
+    # Agents see their teams' conversations and their own, as on the desk.
+    return [ConversationOut.model_validate(c) for c in conversations if viewer.can_see(c)]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
@@ -41,8 +44,11 @@ def get_conversation(
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> ConversationOut:
-    conversation = service.get_conversation(
-        uow.session, shop_id=principal.shop_id, conversation_id=conversation_id
+    conversation = desk.conversation_for(
+        uow.session,
+        shop_id=principal.shop_id,
+        conversation_id=conversation_id,
+        viewer=caller_viewer(uow, principal),
     )
     return ConversationOut.model_validate(conversation)
 
@@ -53,10 +59,14 @@ def list_messages(
     after_seq: int = Query(
         default=0, ge=0, le=MAX_ID, description="only messages after this sequence number"
     ),
-    limit: int = Query(default=100, ge=1, le=service.MAX_PAGE_SIZE),
+    limit: int = Query(default=service.MAX_PAGE_SIZE, ge=1, le=service.MAX_PAGE_SIZE),
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[MessageOut]:
+    viewer = caller_viewer(uow, principal)
+    desk.conversation_for(
+        uow.session, shop_id=principal.shop_id, conversation_id=conversation_id, viewer=viewer
+    )
     messages = service.list_messages(
         uow.session,
         shop_id=principal.shop_id,
@@ -64,4 +74,8 @@ def list_messages(
         after_seq=after_seq,
         limit=limit,
     )
-    return [MessageOut.model_validate(m) for m in messages]
+    files = service.attachments_of(uow.session, messages)
+    return [
+        MessageOut.model_validate(desk.message_payload(m, files.get(m.attachment_id or 0)))
+        for m in messages
+    ]

@@ -23,6 +23,14 @@ class ConversationOut(BaseModel):
     closed_at: datetime | None
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    url: str
+    content_type: str
+    size: int
+    name: str
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,6 +40,8 @@ class MessageOut(BaseModel):
     client_msg_id: str
     sender_type: SenderType
     sender_agent_id: int | None
+    sender_name: str = ""
     body: str
     is_private: bool
+    attachment: AttachmentOut | None = None
     created_at: datetime
