@@ -102,7 +102,14 @@
       }
     },
     set: function (key, value) {
-      try { window.localStorage.setItem(key, value); } catch (e) { memoryStore[key] = value; }
+      try { window.localStorage.setItem(key, value); } catch (e) {
+        memoryStore[key] = value;
+        if (!store.warned) {
+          // Said once: without storage a reload starts a new, empty chat.
+          store.warned = true;
+          setTimeout(function () { showError(t("error.storage")); }, 0);
+        }
+      }
     },
     remove: function (key) {
       try { window.localStorage.removeItem(key); } catch (e) { /* memory only */ }
@@ -498,7 +505,7 @@
     updateStatus(row);
   }
 
-  function renderBatch(list) {
+  function renderBatch(list, history) {
     var stick = nearBottom(80);
     var added = false;
     var shopAdded = false;
@@ -508,14 +515,14 @@
         if (m.sender_type !== "customer") shopAdded = true;
       }
     });
-    if (added) afterAdd(stick, shopAdded);
+    if (added) afterAdd(stick, shopAdded, history);
     return added;
   }
 
-  function afterAdd(stick, shopAdded) {
+  function afterAdd(stick, shopAdded, history) {
     if (shopAdded) {
       hideTyping();
-      notifyHost("message");
+      if (!history) notifyHost("message");
     }
     updateEarlier();
     if (stick) scrollToBottom();
@@ -549,7 +556,7 @@
     var after = Math.max(0, before - 1 - HISTORY_PAGE);
     earlierEl.disabled = true;
     fetch("/api/v1/widget/messages?after_seq=" + after, {
-      headers: { "X-Visitor-Token": state.token, "Accept": "application/json" },
+      headers: { "X-Visitor-Token": state.token, "Accept": "application/json", "Accept-Language": LOCALE },
       credentials: "omit"
     }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
@@ -581,7 +588,7 @@
     }
     fetch("/api/v1/widget/" + encodeURIComponent(SHOP) + "/session", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": LOCALE },
       body: JSON.stringify(body),
       credentials: "omit"
     }).then(function (r) {
@@ -622,6 +629,7 @@
     setConnection("session");
     clearTimeout(state.reconnectTimer);
     state.reconnectTimer = setTimeout(function () {
+      state.reconnectTimer = null;
       startSession(allowToken, allowIdentity);
     }, backoffDelay());
   }
@@ -673,12 +681,12 @@
       state.shopReadSeq = Math.max(state.shopReadSeq, num(conv.shop_read_seq));
     }
     var list = data.messages || [];
-    renderBatch(list);
+    renderBatch(list, true);
     if (conv) {
       var top = 0;
       list.forEach(function (m) { if (m.seq > top) top = m.seq; });
-      state.lastSeq = Math.max(state.lastSeq, top, list.length < HISTORY_PAGE ? num(conv.last_seq) : 0);
-      if (list.length === 0) state.noEarlier = true;
+      // The history is the latest messages: numbers after them are the shop's notes.
+      state.lastSeq = Math.max(state.lastSeq, top, num(conv.last_seq));
       if (list.length < HISTORY_PAGE) state.noEarlier = true;
     }
     restoreOutbox();
@@ -749,7 +757,10 @@
         // These credentials will never work again: a new visitor session.
         dropToken();
         clearTimeout(state.reconnectTimer);
-        state.reconnectTimer = setTimeout(function () { startSession(false, true); }, backoffDelay());
+        state.reconnectTimer = setTimeout(function () {
+          state.reconnectTimer = null;
+          startSession(false, true);
+        }, backoffDelay());
         setConnection("lost");
         return;
       }
@@ -827,14 +838,18 @@
     if (frame.conversation_id) adoptConversation(frame.conversation_id);
     onReceipt(frame);
     clearInterval(state.pingTimer);
-    state.pingTimer = setInterval(function () {
-      if (!sendFrame({ type: "ping" })) return;
-      clearTimeout(state.pongTimer);
-      state.pongTimer = setTimeout(dropSocket, PONG_WAIT);
-    }, PING_EVERY);
+    state.pingTimer = setInterval(ping, PING_EVERY);
     requestSync();
     flushOutbox();
     maybeSendRead();
+  }
+
+  // A socket that went quiet (a phone asleep, a proxy that dropped it) says nothing;
+  // no pong in time means it is dead.
+  function ping() {
+    if (!sendFrame({ type: "ping" })) return;
+    clearTimeout(state.pongTimer);
+    state.pongTimer = setTimeout(dropSocket, PONG_WAIT);
   }
 
   function requestSync() {
@@ -1109,7 +1124,7 @@
     form.append("file", entry.file, entry.file.name || "image");
     fetch("/api/v1/widget/uploads", {
       method: "POST",
-      headers: { "X-Visitor-Token": state.token, "Accept": "application/json" },
+      headers: { "X-Visitor-Token": state.token, "Accept": "application/json", "Accept-Language": LOCALE },
       body: form,
       credentials: "omit"
     }).then(function (r) {
@@ -1186,7 +1201,10 @@
         if (state.visibleInHost) {
           maybeSendRead();
           if (!state.ws) reconnectNow();
-          setTimeout(function () { inputEl.focus(); }, 50);
+          // Not on a phone: the keyboard would cover half of what they came to read.
+          if (window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+            setTimeout(function () { inputEl.focus(); }, 50);
+          }
         }
       }
     });
@@ -1214,6 +1232,7 @@
       state.attempts = 0;
       reconnectNow();
     } else {
+      if (state.ready) ping();
       maybeSendRead();
     }
   });
