@@ -97,7 +97,16 @@ def serve(host: str | None, port: int | None) -> None:
     app = create_app(settings, engine=engine)
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(f"Kefu {__version__} serving http://{bind_host}:{bind_port}")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, server_header=False)
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        server_header=False,
+        # Chat frames are small: compressing each one for each socket costs more CPU and
+        # memory (a deflate context per connection) than the bytes it saves.
+        ws_per_message_deflate=False,
+    )
 
 
 @main.command()

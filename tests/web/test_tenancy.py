@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +23,19 @@ from starlette.routing import Mount
 from kefu.accounts import auth
 from kefu.accounts.auth import LoginPolicy
 from kefu.accounts.models import Role
+from kefu.channels.visitors import (
+    encode_identity,
+    issue_visitor_token,
+    sign_identity,
+    widget_secret,
+)
+from kefu.config import Settings
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel, SenderType
 from kefu.crm import service as crm
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
+from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
 
 try:
@@ -42,6 +51,13 @@ POLICY = LoginPolicy(
     max_failures=5, window=timedelta(minutes=15), session_lifetime=timedelta(hours=12)
 )
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The buyer's side: authenticated by a visitor token (not by staff credentials), walked by
+# a buyer of shop A (test_the_widget_api_shows_a_buyer_only_their_own_shop).
+WIDGET_API = "/api/v1/widget/"
+# Public by design, not scoped to the caller's shop: the chat page and the session a
+# buyer starts name the shop by its code; an upload's random key is its capability.
+# test_public_routes_show_nothing_of_a_shop_but_its_name walks them.
+PUBLIC_ROUTES = {"/api/v1/widget/{shop}/session", "/chat/{shop}", "/uploads/{key}"}
 
 
 @dataclass
@@ -52,6 +68,9 @@ class Tenant:
     conversation_id: int
     token_id: int
     token: str
+    visitor_token: str  # the buyer's, for the widget API
+    upload_id: int
+    upload_key: str
     secrets: list[str] = field(default_factory=list)  # strings only this shop's data contains
 
     @property
@@ -66,7 +85,9 @@ class Tenant:
         }
 
 
-def _tenant(uow_factory: UowFactory, slug: str, buyer: str, said: str, answered: str) -> Tenant:
+def _tenant(
+    uow_factory: UowFactory, uploads: Path, slug: str, buyer: str, said: str, answered: str
+) -> Tenant:
     staff = make_shop_with_staff(uow_factory, slug)
     shop_id = staff.shop.id
     with uow_factory() as uow:
@@ -88,6 +109,19 @@ def _tenant(uow_factory: UowFactory, slug: str, buyer: str, said: str, answered:
             body=answered,
             sender_type=SenderType.AGENT,
             sender_agent_id=staff.agent.id,
+        )
+        visitor_token = issue_visitor_token(
+            secret=TEST_SECRET, shop_id=shop_id, customer_id=customer.id, now=uow.clock.now()
+        )
+    with uow_factory() as uow:
+        upload = conversations.store_upload(
+            uow,
+            shop_id=shop_id,
+            directory=uploads,
+            data=b"\x89PNG\r\n\x1a\n" + slug.encode(),
+            filename=f"{slug}.png",
+            max_bytes=1024,
+            customer_id=customer.id,
         )
     with uow_factory() as uow:
         owner = auth.login(
@@ -115,7 +149,16 @@ def _tenant(uow_factory: UowFactory, slug: str, buyer: str, said: str, answered:
         issued.token.prefix,
     ]
     return Tenant(
-        staff, team_ids, customer.id, conversation.id, issued.token.id, issued.raw, secrets
+        staff,
+        team_ids,
+        customer.id,
+        conversation.id,
+        issued.token.id,
+        issued.raw,
+        visitor_token,
+        upload.id,
+        upload.key,
+        secrets,
     )
 
 
@@ -133,12 +176,16 @@ class World:
     b: Tenant
     callers: list[Caller]  # shop A's staff (each role, by session) and A's API token
     b_owner: TestClient  # shop B's owner, for before/after snapshots
+    a_buyer: TestClient  # a buyer of shop A, with their visitor token
 
 
 @pytest.fixture
-def world(app: FastAPI, uow_factory: UowFactory) -> Iterator[World]:
-    a = _tenant(uow_factory, "alpha", "艾丽丝", "A店:这件外套有M码吗", "A店客服:有的亲")
-    b = _tenant(uow_factory, "beta", "贝塔买家", "B店机密:订单778899改地址", "B店客服:已改到杭州")
+def world(app: FastAPI, uow_factory: UowFactory, settings: Settings) -> Iterator[World]:
+    uploads = settings.uploads_path
+    a = _tenant(uow_factory, uploads, "alpha", "艾丽丝", "A店:这件外套有M码吗", "A店客服:有的亲")
+    b = _tenant(
+        uow_factory, uploads, "beta", "贝塔买家", "B店机密:订单778899改地址", "B店客服:已改到杭州"
+    )
     with ExitStack() as stack:
         callers = []
         for role, agent in (
@@ -156,7 +203,8 @@ def world(app: FastAPI, uow_factory: UowFactory) -> Iterator[World]:
         callers.append(Caller("A owner token", Role.OWNER, token_client, {}))
         b_owner = stack.enter_context(TestClient(app))
         _log_in(b_owner, b.staff.owner.email)
-        yield World(a, b, callers, b_owner)
+        a_buyer = stack.enter_context(TestClient(app, headers={"X-Visitor-Token": a.visitor_token}))
+        yield World(a, b, callers, b_owner, a_buyer)
 
 
 def _log_in(client: TestClient, email: str) -> dict[str, str]:
@@ -166,6 +214,14 @@ def _log_in(client: TestClient, email: str) -> dict[str, str]:
     )
     assert response.status_code == 200, response.text
     return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def _rows(json_body: Any) -> Any:
+    """The rows of a list answer: a bare list, or the one list a desk answer wraps."""
+    if isinstance(json_body, dict):
+        [rows] = [v for v in json_body.values() if isinstance(v, list)]
+        return rows
+    return json_body
 
 
 def _routes(app: FastAPI) -> list[Any]:
@@ -209,6 +265,14 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "locale": "en",
         "team_ids": [],
     },
+    ("PUT", "/api/v1/desk/agents/{agent_id}/capacity"): {"capacity": 0},
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): {
+        "client_msg_id": "a-intrudes",
+        "body": "A店闯入B店的会话",
+    },
+    ("POST", "/api/v1/conversations/{conversation_id}/transfer"): {"team_id": 1},
+    ("POST", "/api/v1/conversations/{conversation_id}/assign"): {"agent_id": 1},
+    ("POST", "/api/v1/conversations/{conversation_id}/read"): {"seq": 2},
 }
 
 
@@ -221,7 +285,8 @@ def _b_snapshot(world: World, routes: list[Any]) -> dict[str, Any]:
         if not set(_params(route)) <= set(world.b.ids):
             continue  # the walk itself fails on it, with a message saying what to add
         url = route.path.format(**{p: world.b.ids[p] for p in _params(route)})
-        response = world.b_owner.get(url)
+        buyer = {"X-Visitor-Token": world.b.visitor_token}
+        response = world.b_owner.get(url, headers=buyer if url.startswith(WIDGET_API) else None)
         assert response.status_code == 200, f"control: B's owner GET {url} -> {response.text}"
         snapshot[url] = response.json()
     return snapshot
@@ -247,7 +312,7 @@ def test_every_route_with_an_id_answers_404_for_another_shops_id(
     walked = []
     for route in routes:
         params = _params(route)
-        if not params or not route.path.startswith("/api/"):
+        if not params or not route.path.startswith("/api/") or route.path in PUBLIC_ROUTES:
             continue  # pages with ids: test_every_page_form_with_an_id_…
         unknown = set(params) - set(world.b.ids)
         assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
@@ -297,7 +362,7 @@ def test_every_page_form_with_an_id_answers_404_for_another_shops_id(
     walked = []
     for route in routes:
         params = _params(route)
-        if not params or route.path.startswith("/api/"):
+        if not params or route.path.startswith("/api/") or route.path in PUBLIC_ROUTES:
             continue
         unknown = set(params) - set(world.b.ids)
         assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
@@ -333,6 +398,14 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
         "/api/v1/customers": lambda j: [x["id"] for x in j] == [a.customer_id],
         "/api/v1/conversations": lambda j: [x["id"] for x in j] == [a.conversation_id],
         "/api/v1/api-tokens": lambda j: [x["id"] for x in j] == [a.token_id],
+        "/api/v1/desk/conversations": lambda j: (
+            [x["id"] for x in j["conversations"]] == [a.conversation_id]
+        ),
+        "/api/v1/desk/overview": lambda j: (
+            {x["id"] for x in j["agents"]} == agents
+            and {x["id"] for x in j["teams"]} <= set(a.team_ids)
+            and (j["me"] is None or j["me"]["id"] in agents)
+        ),
     }
 
 
@@ -340,10 +413,13 @@ def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World
     expected = _a_rows(world)
     seen = set()
     for route in _routes(app):
-        if _params(route) or "GET" not in route.methods or not route.path.startswith("/api/v1/"):
+        methods = route.methods or ()  # websockets have none (test_sockets walks them)
+        if _params(route) or "GET" not in methods or not route.path.startswith("/api/v1/"):
             continue
         if route.path == "/api/v1/openapi.json":
             continue  # the schema: no shop data
+        if route.path.startswith(WIDGET_API):
+            continue  # a buyer's: test_the_widget_api_shows_a_buyer_only_their_own_shop
         assert route.path in expected, f"{route.path}: say which rows shop A should see here"
         for caller in world.callers:
             where = f"GET {route.path} as {caller.name}"
@@ -362,7 +438,9 @@ def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World
                     continue
                 filtered = caller.client.get(route.path, params={query.name: probe})
                 assert filtered.status_code == 200, f"{where}?{query.name}={probe}"
-                assert filtered.json() == [], f"{where}?{query.name}={probe}: {filtered.text}"
+                assert _rows(filtered.json()) == [], (
+                    f"{where}?{query.name}={probe}: {filtered.text}"
+                )
     assert seen == set(expected)
 
 
@@ -402,12 +480,16 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
 
 
 SUPERVISOR_PAGES = {"/staff"}
-OWNER_PAGES = {"/tokens"}
+OWNER_PAGES = {"/tokens", "/settings/widget"}
 
 
 def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
     pages = [
-        r for r in _routes(app) if not r.path.startswith("/api/") and "GET" in (r.methods or ())
+        r
+        for r in _routes(app)
+        if not r.path.startswith("/api/")
+        and "GET" in (r.methods or ())
+        and r.path not in PUBLIC_ROUTES
     ]
     assert "/" in {p.path for p in pages}
     for page in pages:
@@ -426,3 +508,86 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations
+
+
+def test_the_widget_api_shows_a_buyer_only_their_own_shop(app: FastAPI, world: World) -> None:
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    widget = [r for r in routes if r.path.startswith(WIDGET_API) and r.path not in PUBLIC_ROUTES]
+    assert {(m, r.path) for r in widget for m in r.methods} == {
+        ("GET", "/api/v1/widget/messages"),
+        ("POST", "/api/v1/widget/messages"),
+        ("POST", "/api/v1/widget/uploads"),
+    }, "a new widget route: say here what a buyer of A may see and do with it"
+    buyer = world.a_buyer
+    listed = buyer.get("/api/v1/widget/messages")
+    _no_leak(listed, world.b, "GET /api/v1/widget/messages as A's buyer")
+    assert listed.status_code == 200
+    assert listed.json()["conversation_id"] == world.a.conversation_id
+    assert [m["body"] for m in listed.json()["messages"]] == [
+        "A店:这件外套有M码吗",
+        "A店客服:有的亲",
+    ]
+    # B's upload, by its id, cannot be sent in A's conversation.
+    sent = buyer.post(
+        "/api/v1/widget/messages",
+        json={"client_msg_id": "a-2", "body": "", "attachment_id": world.b.upload_id},
+    )
+    _no_leak(sent, world.b, "POST /api/v1/widget/messages with B's attachment")
+    assert sent.status_code == 404
+    # Staff credentials are no buyer's: every widget route wants a visitor token.
+    for caller in world.callers:
+        for method, path in (
+            ("GET", "/api/v1/widget/messages"),
+            ("POST", "/api/v1/widget/messages"),
+        ):
+            body = {"client_msg_id": "s-1", "body": "hi"} if method == "POST" else None
+            response = caller.client.request(method, path, json=body, headers=caller.headers)
+            _no_leak(response, world.b, f"{method} {path} as {caller.name}")
+            assert response.status_code == 401, f"{method} {path} as {caller.name}"
+            assert response.json()["error"]["code"] == "invalid_visitor_token"
+    _assert_b_intact(world, routes, before)
+
+
+def test_public_routes_show_nothing_of_a_shop_but_its_name(
+    app: FastAPI, world: World, clock: Any
+) -> None:
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    assert {r.path for r in routes} >= PUBLIC_ROUTES
+    public = [s for s in world.b.secrets if s != world.b.staff.shop.name]
+
+    def no_leak(response: Any, where: str) -> None:
+        leaked = [s for s in public if s in response.text]
+        assert not leaked, f"{where}: the response shows shop B's {leaked}"
+
+    client = world.a_buyer
+    # A's visitor token does not open a session in B.
+    resumed = client.post(
+        "/api/v1/widget/beta/session", json={"visitor_token": world.a.visitor_token}
+    )
+    no_leak(resumed, "B's session with A's visitor token")
+    assert resumed.status_code == 401
+    assert resumed.json()["error"]["code"] == "invalid_visitor_token"
+    # An identity signed with A's key is no identity in B (B's buyer's id would be guessable).
+    identity = encode_identity(external_id="u-1", ts=int(clock.now().timestamp()))
+    a_key = widget_secret(secret=TEST_SECRET, shop_id=world.a.staff.shop.id)
+    signed = client.post(
+        "/api/v1/widget/beta/session",
+        json={"identity": identity, "signature": sign_identity(key=a_key, identity=identity)},
+    )
+    no_leak(signed, "B's session with an identity signed by A")
+    assert signed.status_code == 401
+    page = client.get("/chat/beta")
+    no_leak(page, "B's chat page")
+    assert page.status_code == 200
+    # An upload is served by its unguessable key only.
+    assert client.get(f"/uploads/{world.b.upload_key}").status_code == 200
+    assert client.get(f"/uploads/{world.b.upload_id}").status_code == 404
+    _assert_b_intact(world, routes, before)
+    # Anyone may start chatting with B (that is what the widget is for): a new buyer of B
+    # sees B's name and nothing else of B.
+    fresh = client.post("/api/v1/widget/beta/session", json={})
+    no_leak(fresh, "a new session in B")
+    assert fresh.status_code == 200
+    assert (fresh.json()["conversation"], fresh.json()["messages"]) == (None, [])

@@ -183,8 +183,8 @@ def post_message(
 ) -> Any:
     """Reply, or add a private note. A retry with the same ``client_msg_id`` answers 200 with
     the stored message."""
+    _check(uow, principal, conversation_id)  # another shop's id: 404 for every caller
     agent_id = _agent_id(principal)
-    _check(uow, principal, conversation_id)
     before = messages.find_by_client_id(
         uow.session, conversation_id=conversation_id, client_msg_id=body.client_msg_id
     )

@@ -26,16 +26,19 @@ def list_conversations(
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[ConversationOut]:
     viewer = caller_viewer(uow, principal)
+    # Agents see their teams' conversations and their own, as on the desk: filtered in the
+    # query, so that limit and offset page through what the caller may see.
     conversations = service.list_conversations(
         uow.session,
         shop_id=principal.shop_id,
         status=status,
+        team_ids=None if viewer.team_ids is None else sorted(viewer.team_ids),
+        or_assigned_to=viewer.agent_id,
         customer_id=customer_id,
         limit=limit,
         offset=offset,
     )
-    # Agents see their teams' conversations and their own, as on the desk.
-    return [ConversationOut.model_validate(c) for c in conversations if viewer.can_see(c)]
+    return [ConversationOut.model_validate(c) for c in conversations]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)

@@ -24,32 +24,47 @@ from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 
 
-def open_counts(session: Session, *, shop_id: int, agent_ids: Iterable[int]) -> dict[int, int]:
-    """Open conversations per agent."""
+def open_counts(
+    session: Session,
+    *,
+    shop_id: int,
+    agent_ids: Iterable[int],
+    excluding: int | None = None,
+) -> dict[int, int]:
+    """Open conversations per agent (``excluding`` one: the conversation being routed)."""
     ids = list(agent_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(Conversation.assignee_id, func.count(Conversation.id))
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.OPEN,
-            Conversation.assignee_id.in_(ids),
-        )
-        .group_by(Conversation.assignee_id)
+    query = select(Conversation.assignee_id, func.count(Conversation.id)).where(
+        Conversation.shop_id == shop_id,
+        Conversation.status == ConversationStatus.OPEN,
+        Conversation.assignee_id.in_(ids),
     )
+    if excluding is not None:
+        query = query.where(Conversation.id != excluding)
+    rows = session.execute(query.group_by(Conversation.assignee_id))
     counts = dict.fromkeys(ids, 0)
     counts.update({agent_id: count for agent_id, count in rows if agent_id is not None})
     return counts
 
 
 def _agents_with_room(
-    session: Session, *, shop_id: int, team_id: int, now: datetime
+    session: Session,
+    *,
+    shop_id: int,
+    team_id: int,
+    now: datetime,
+    routing: int | None = None,
 ) -> tuple[list[Agent], dict[int, int]]:
-    """Online members of the team below their capacity, and everyone's open count."""
+    """Online members of the team below their capacity, and everyone's open count.
+
+    ``routing``: the conversation being placed does not count against anyone's room (a
+    reopened one still names the agent it had, who must not be "full" of it)."""
     members = accounts.team_members(session, shop_id=shop_id).get(team_id, [])
     online = presence.available_agents(session, shop_id=shop_id, agent_ids=members, now=now)
-    load = open_counts(session, shop_id=shop_id, agent_ids=[a.id for a in online])
+    load = open_counts(
+        session, shop_id=shop_id, agent_ids=[a.id for a in online], excluding=routing
+    )
     return [agent for agent in online if load[agent.id] < agent.capacity], load
 
 
@@ -121,7 +136,11 @@ def route(
     shops.lock_team(session, shop_id=conversation.shop_id, team_id=conversation.team_id)
     now = uow.clock.now()
     candidates, load = _agents_with_room(
-        session, shop_id=conversation.shop_id, team_id=conversation.team_id, now=now
+        session,
+        shop_id=conversation.shop_id,
+        team_id=conversation.team_id,
+        now=now,
+        routing=conversation.id,
     )
     preferred = [a for a in candidates if a.id == prefer_agent_id]
     chosen = preferred[0] if preferred else _next_in_turn(candidates, load, now)

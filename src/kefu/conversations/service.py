@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import uuid4
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts import presence
@@ -272,6 +272,15 @@ def transfer_conversation(
     if agent_id is not None:
         agent = _active_agent(session, shop_id=shop_id, agent_id=agent_id)
     previous_assignee = conversation.assignee_id
+    if (
+        agent is not None
+        and agent.id == previous_assignee
+        and (team is None or team.id == conversation.team_id)
+    ):
+        # Already theirs: nothing changes hands, and the buyer is not told they moved.
+        if commit:
+            uow.commit()
+        return conversation
     if agent is not None:
         routing.assign(
             uow,
@@ -365,15 +374,21 @@ def list_conversations(
     shop_id: int,
     status: ConversationStatus | None = None,
     team_ids: Sequence[int] | None = None,
+    or_assigned_to: int | None = None,
     customer_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Conversation]:
+    """Newest first. ``team_ids``: only those teams' (and, with ``or_assigned_to``, also
+    the ones assigned to that agent: what an agent may see)."""
     query = select(Conversation).where(Conversation.shop_id == shop_id)
     if status is not None:
         query = query.where(Conversation.status == status)
     if team_ids is not None:
-        query = query.where(Conversation.team_id.in_(team_ids))
+        visible: ColumnElement[bool] = Conversation.team_id.in_(list(team_ids))
+        if or_assigned_to is not None:
+            visible = or_(visible, Conversation.assignee_id == or_assigned_to)
+        query = query.where(visible)
     if customer_id is not None:
         query = query.where(Conversation.customer_id == customer_id)
     limit = max(1, min(limit, MAX_PAGE_SIZE))

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 from anyio import to_thread
 from fastapi import APIRouter, WebSocket
 
@@ -17,7 +18,7 @@ from kefu.accounts.models import Presence, Role
 from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import SenderType
-from kefu.errors import DomainError
+from kefu.errors import DomainError, Unauthenticated
 from kefu.realtime.frames import (
     AgentPresence,
     AgentReceipt,
@@ -111,8 +112,8 @@ class DeskSocket:
 
     async def send(self, frame: AgentSend) -> None:
         wait = self.realtime.agent_limits.retry_after(f"agent:{self.agent_id}")
-        if wait:
-            raise rate_limited(wait)
+        if wait and not await self._stored(frame.conversation_id, frame.client_msg_id):
+            raise rate_limited(wait)  # a resent reply is answered whatever the allowance
         conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
         shop_id, agent_id, name, viewer = (
             self.principal.shop_id,
@@ -145,6 +146,15 @@ class DeskSocket:
         self.connection.send(
             {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
         )
+
+    async def _stored(self, conversation_id: int, client_msg_id: str) -> bool:
+        def find(uow: UnitOfWork) -> bool:
+            found = conversations.find_by_client_id(
+                uow.session, conversation_id=conversation_id, client_msg_id=client_msg_id
+            )
+            return found is not None
+
+        return bool(await self._run(find))
 
     async def sync(self, frame: AgentSync) -> None:
         shop_id, viewer = self.principal.shop_id, self.viewer
@@ -241,7 +251,7 @@ async def desk_socket(websocket: WebSocket) -> None:
     if not same_origin(websocket):
         await refuse(
             websocket,
-            DomainError("websocket from another origin", key="errors.unauthenticated"),
+            Unauthenticated("websocket from another origin", key="errors.unauthenticated"),
             locale,
         )
         return
@@ -300,5 +310,7 @@ async def desk_socket(websocket: WebSocket) -> None:
                         uow, shop_id=principal.shop_id, agent_id=socket.agent_id
                     )
 
-            with contextlib.suppress(Exception):
+            # Shielded: when the server cancels the handler (shutdown, or an ASGI server or
+            # test client that cancels on disconnect) colleagues must still see them go.
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await to_thread.run_sync(gone)

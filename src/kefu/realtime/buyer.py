@@ -90,7 +90,9 @@ class BuyerSocket:
         wait = self.realtime.buyer_limits.retry_after(
             f"buyer:{visitor.shop_id}:{visitor.customer_id}"
         )
-        if wait:
+        # A resent message (the outbox after a reconnect) is not a new one: as over REST,
+        # it is answered with the stored message whatever the allowance.
+        if wait and not await self._stored(frame.client_msg_id):
             raise rate_limited(wait)
         conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
 
@@ -113,6 +115,19 @@ class BuyerSocket:
         self.connection.send(
             {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
         )
+
+    async def _stored(self, client_msg_id: str) -> bool:
+        conversation_id = self.conversation_id
+        if conversation_id is None:
+            return False
+
+        def find(uow: UnitOfWork) -> bool:
+            found = conversations.find_by_client_id(
+                uow.session, conversation_id=conversation_id, client_msg_id=client_msg_id
+            )
+            return found is not None
+
+        return bool(await self._read(find))
 
     async def sync(self, after_seq: int) -> None:
         visitor = self.visitor

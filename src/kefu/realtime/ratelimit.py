@@ -34,10 +34,18 @@ class TokenBucket:
 class Limits:
     """Buckets by key (e.g. ``buyer:3:17``), shared by every connection of that key here."""
 
-    def __init__(self, *, capacity: float, per_second: float, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        capacity: float,
+        per_second: float,
+        max_keys: int = 100_000,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = capacity
         self.per_second = per_second
         self.max_keys = max_keys
+        self.monotonic = monotonic
         self._buckets: dict[str, TokenBucket] = {}
 
     def retry_after(self, key: str) -> int:
@@ -46,6 +54,8 @@ class Limits:
         if bucket is None:
             if len(self._buckets) >= self.max_keys:
                 self._buckets.clear()  # a crude bound; a full bucket for everyone is harmless
-            bucket = self._buckets[key] = TokenBucket(self.capacity, self.per_second)
+            bucket = self._buckets[key] = TokenBucket(
+                self.capacity, self.per_second, self.monotonic
+            )
         wait = bucket.take()
         return 0 if wait == 0 else max(1, math.ceil(wait))

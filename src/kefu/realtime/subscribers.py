@@ -85,7 +85,12 @@ class Publisher:
                     "preview": "" if message.is_private else message.body[: desk.PREVIEW_LENGTH],
                 },
             },
-            audience=audience_of(team_ids=[ref.team_id], agent_ids=[ref.assignee_id]),
+            # The agent it belongs to (or, while it waits, its team) and shop-wide desks:
+            # colleagues' desks hear about it through conversation frames, not every line.
+            audience=audience_of(
+                team_ids=[ref.team_id] if ref.assignee_id is None else [],
+                agent_ids=[ref.assignee_id],
+            ),
         )
         if not message.is_private:
             self.hub.publish(

@@ -1,0 +1,3 @@
+"""The live-desk fixtures (a shop with staff, buyers on the one shared client)."""
+
+from tests.realtime.conftest import desk as desk
