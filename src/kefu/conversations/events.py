@@ -41,6 +41,7 @@ class ConversationRef:
     team_id: int | None
     assignee_id: int | None
     status: str
+    last_seq: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

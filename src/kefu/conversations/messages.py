@@ -7,6 +7,8 @@ client that retries after a lost acknowledgement never creates a duplicate.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -137,13 +139,48 @@ def snapshot(message: Message, attachment: Attachment | None = None) -> MessageS
     )
 
 
-def ref(conversation: Conversation) -> ConversationRef:
+def ref(conversation: Conversation, *, last_seq: int | None = None) -> ConversationRef:
     return ConversationRef(
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
         team_id=conversation.team_id,
         assignee_id=conversation.assignee_id,
         status=conversation.status.value,
+        last_seq=conversation.last_seq if last_seq is None else last_seq,
+    )
+
+
+def _take_seq(
+    session: Session, *, shop_id: int, conversation_id: int, now: datetime, step: int = 1
+) -> ConversationRef:
+    """Move the conversation's sequence number by ``step`` in one statement, which also
+    takes its row lock (PostgreSQL) or the write lock (SQLite) until commit."""
+    row = session.execute(
+        update(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + step, last_message_at=now)
+        .returning(
+            Conversation.last_seq,
+            Conversation.customer_id,
+            Conversation.team_id,
+            Conversation.assignee_id,
+            Conversation.status,
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("conversation not found")
+    loaded = session.identity_map.get(session.identity_key(Conversation, conversation_id))
+    if loaded is not None:  # a copy loaded earlier in this transaction is now stale
+        session.expire(loaded, ["last_seq", "last_message_at"])
+    last_seq, customer_id, team_id, assignee_id, status = row
+    return ConversationRef(
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        team_id=team_id,
+        assignee_id=assignee_id,
+        status=ConversationStatus(status).value,
+        last_seq=last_seq,
     )
 
 
@@ -159,17 +196,22 @@ def append(
     sender_name: str = "",
     is_private: bool = False,
     attachment_id: int | None = None,
-) -> tuple[Message, Conversation, bool]:
-    """Store a message once. Returns (message, conversation, created); a retry returns the
-    stored message and created=False. Collects no event: the callers say what it was."""
+) -> tuple[Message, ConversationRef, bool]:
+    """Store a message once. Returns (message, where the conversation stood, created); a
+    retry returns the stored message and created=False. Collects no event: the callers say
+    what it was.
+
+    Three statements on the usual path: take the next sequence number (which locks the
+    conversation), look for the client id under that lock, insert. A retry gives the number
+    back; it is the rare case.
+    """
     session = uow.session
     client_msg_id = _check_client_msg_id(client_msg_id)
     body = check_body(body, allow_empty=attachment_id is not None)
-    conversation = lock_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
-    existing = session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
-        )
+    now = uow.clock.now()
+    where = _take_seq(session, shop_id=shop_id, conversation_id=conversation_id, now=now)
+    existing = find_by_client_id(
+        session, conversation_id=conversation_id, client_msg_id=client_msg_id
     )
     if existing is not None:
         if (
@@ -178,21 +220,20 @@ def append(
             or existing.attachment_id != attachment_id
         ):
             raise Conflict("this client message id was already used for a different message")
-        return existing, conversation, False
-    customer_id = conversation.customer_id if sender_type is SenderType.CUSTOMER else None
+        where = _take_seq(
+            session, shop_id=shop_id, conversation_id=conversation_id, now=now, step=-1
+        )
+        return existing, where, False
     _attachment_for(
         session,
         shop_id=shop_id,
         attachment_id=attachment_id,
-        customer_id=customer_id,
+        customer_id=where.customer_id if sender_type is SenderType.CUSTOMER else None,
     )
-    now = uow.clock.now()
-    conversation.last_seq += 1
-    conversation.last_message_at = now
     message = Message(
         shop_id=shop_id,
         conversation_id=conversation_id,
-        seq=conversation.last_seq,
+        seq=where.last_seq,
         client_msg_id=client_msg_id,
         sender_type=sender_type,
         sender_agent_id=sender_agent_id,
@@ -204,7 +245,7 @@ def append(
     )
     session.add(message)
     session.flush()
-    return message, conversation, True
+    return message, where, True
 
 
 def receive_message(
@@ -218,7 +259,7 @@ def receive_message(
     commit: bool = True,
 ) -> Message:
     """A buyer's message. A closed conversation opens again and is routed again."""
-    message, conversation, created = append(
+    message, where, created = append(
         uow,
         shop_id=shop_id,
         conversation_id=conversation_id,
@@ -228,8 +269,12 @@ def receive_message(
         attachment_id=attachment_id,
     )
     if created:
-        if reopen_if_closed(conversation):
+        if where.status == ConversationStatus.CLOSED.value:
             # The buyer came back: open again, to the agent they had if that one has room.
+            conversation = get_conversation(
+                uow.session, shop_id=shop_id, conversation_id=conversation_id
+            )
+            reopen_if_closed(conversation)
             previous = conversation.assignee_id
             uow.collect(
                 ConversationReopened(
@@ -242,6 +287,7 @@ def receive_message(
                 )
             )
             routing.route(uow, conversation, prefer_agent_id=previous)
+            where = ref(conversation, last_seq=where.last_seq)
         uow.collect(
             MessageReceived(
                 shop_id=shop_id,
@@ -249,7 +295,7 @@ def receive_message(
                 message_id=message.id,
                 seq=message.seq,
                 message=snapshot(message, _attachment(uow.session, message)),
-                conversation=ref(conversation),
+                conversation=where,
             )
         )
     if commit:
@@ -280,7 +326,7 @@ def send_reply(
         sender_name = accounts.get_agent(
             uow.session, shop_id=shop_id, agent_id=sender_agent_id or 0
         ).display_name
-    message, conversation, created = append(
+    message, where, created = append(
         uow,
         shop_id=shop_id,
         conversation_id=conversation_id,
@@ -303,7 +349,7 @@ def send_reply(
                 sender_agent_id=sender_agent_id,
                 is_private=is_private,
                 message=snapshot(message, _attachment(uow.session, message)),
-                conversation=ref(conversation),
+                conversation=where,
             )
         )
     if commit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from kefu.realtime.sockets import (
     rate_limited,
     refuse,
     serve,
+    when_stored,
 )
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
@@ -48,6 +50,17 @@ router = APIRouter()
 
 
 # --- agent ---------------------------------------------------------------------------
+
+
+@dataclass
+class PendingReceipt:
+    delivered: int
+    read: int | None
+
+    def raise_to(self, *, delivered: int, read: int | None) -> None:
+        self.delivered = max(self.delivered, delivered)
+        if read is not None:
+            self.read = max(self.read or 0, read)
 
 
 class DeskSocket:
@@ -61,6 +74,8 @@ class DeskSocket:
         self.locale = locale
         self.customers: dict[int, int] = {}  # conversation → customer, for typing frames
         self.last_typing: dict[int, float] = {}
+        # Receipts waiting for the writer, per conversation.
+        self.receipts: dict[int, PendingReceipt] = {}
         self.connection: Connection
 
     @property
@@ -142,9 +157,14 @@ class DeskSocket:
             files = conversations.attachments_of(uow.session, [message])
             return desk.message_payload(message, files.get(message.attachment_id or 0))
 
-        payload = await self.realtime.writer.submit(job)
-        self.connection.send(
-            {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+        when_stored(
+            self.connection,
+            self.locale,
+            self.realtime.writer.enqueue(job),
+            client_msg_id=frame.client_msg_id,
+            then=lambda payload: self.connection.send(
+                {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+            ),
         )
 
     async def _stored(self, conversation_id: int, client_msg_id: str) -> bool:
@@ -208,21 +228,38 @@ class DeskSocket:
         )
 
     async def receipt(self, frame: AgentReceipt) -> None:
+        """Receipts are coalesced per conversation and written in the writer's batches: a
+        desk acknowledging every line of a busy chat costs one update, not one each."""
+        conversation_id = frame.conversation_id
+        read = frame.seq if frame.type == "read" else None
+        pending = self.receipts.get(conversation_id)
+        if pending is not None:
+            pending.raise_to(delivered=frame.seq, read=read)
+            return
+        self.receipts[conversation_id] = PendingReceipt(delivered=frame.seq, read=read)
         shop_id, viewer = self.principal.shop_id, self.viewer
 
         def job(uow: UnitOfWork) -> None:
+            receipt = self.receipts.pop(conversation_id, None) or PendingReceipt(frame.seq, read)
             desk.conversation_for(
-                uow.session, shop_id=shop_id, conversation_id=frame.conversation_id, viewer=viewer
+                uow.session, shop_id=shop_id, conversation_id=conversation_id, viewer=viewer
             )
             conversations.update_receipts(
                 uow,
                 shop_id=shop_id,
-                conversation_id=frame.conversation_id,
-                shop_read_seq=frame.seq if frame.type == "read" else None,
-                shop_delivered_seq=frame.seq,
+                conversation_id=conversation_id,
+                shop_read_seq=receipt.read,
+                shop_delivered_seq=receipt.delivered,
+                commit=False,
             )
 
-        await self._run(job)
+        when_stored(
+            self.connection,
+            self.locale,
+            self.realtime.writer.enqueue(job),
+            client_msg_id=None,
+            then=lambda _: None,
+        )
 
     async def set_presence(self, frame: AgentPresence) -> None:
         shop_id, agent_id = self.principal.shop_id, self.agent_id

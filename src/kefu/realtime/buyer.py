@@ -33,6 +33,7 @@ from kefu.realtime.sockets import (
     rate_limited,
     refuse,
     serve,
+    when_stored,
 )
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
@@ -96,24 +97,45 @@ class BuyerSocket:
             raise rate_limited(wait)
         conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
 
+        known = self.conversation_id
+
         def job(uow: UnitOfWork) -> dict[str, Any]:
-            message = conversations.receive_customer_message(
-                uow,
-                shop_id=visitor.shop_id,
-                customer_id=visitor.customer_id,
-                channel=Channel.WIDGET,
-                client_msg_id=frame.client_msg_id,
-                body=frame.body,
-                attachment_id=frame.attachment_id,
-                commit=False,
-            )
+            if known is not None:  # the socket knows its conversation: no lookup
+                message = conversations.receive_message(
+                    uow,
+                    shop_id=visitor.shop_id,
+                    conversation_id=known,
+                    client_msg_id=frame.client_msg_id,
+                    body=frame.body,
+                    attachment_id=frame.attachment_id,
+                    commit=False,
+                )
+            else:
+                message = conversations.receive_customer_message(
+                    uow,
+                    shop_id=visitor.shop_id,
+                    customer_id=visitor.customer_id,
+                    channel=Channel.WIDGET,
+                    client_msg_id=frame.client_msg_id,
+                    body=frame.body,
+                    attachment_id=frame.attachment_id,
+                    commit=False,
+                )
             attachment = conversations.attachments_of(uow.session, [message])
             return desk.message_payload(message, attachment.get(message.attachment_id or 0))
 
-        payload = await self.realtime.writer.submit(job)
-        self.conversation_id = payload["conversation_id"]
-        self.connection.send(
-            {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+        def stored(payload: dict[str, Any]) -> None:
+            self.conversation_id = payload["conversation_id"]
+            self.connection.send(
+                {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
+            )
+
+        when_stored(
+            self.connection,
+            self.locale,
+            self.realtime.writer.enqueue(job),
+            client_msg_id=frame.client_msg_id,
+            then=stored,
         )
 
     async def _stored(self, client_msg_id: str) -> bool:
@@ -176,10 +198,21 @@ class BuyerSocket:
 
         def job(uow: UnitOfWork) -> None:
             conversations.update_receipts(
-                uow, shop_id=visitor.shop_id, conversation_id=conversation_id, buyer_read_seq=seq
+                uow,
+                shop_id=visitor.shop_id,
+                conversation_id=conversation_id,
+                buyer_read_seq=seq,
+                commit=False,
             )
 
-        await self._read(job)
+        # Batched with messages by the writer; nothing to answer unless it fails.
+        when_stored(
+            self.connection,
+            self.locale,
+            self.realtime.writer.enqueue(job),
+            client_msg_id=None,
+            then=lambda _: None,
+        )
 
 
 @router.websocket("/ws/widget")

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 UNAUTHORISED = 4401  # "start again with other credentials": clients must not just retry
 TOO_SLOW = 1013
+# Frames read but not yet handled, per socket; beyond this they are refused.
+INBOX_LIMIT = 256
 TYPING_EVERY = 1.0  # seconds; typing frames beyond this are dropped
 
 
@@ -62,8 +64,14 @@ async def serve(
     realtime: Realtime,
     handle: Callable[[str], Awaitable[None]],
 ) -> None:
-    """Pump the outbox and read frames until either side ends."""
+    """Pump the outbox, read frames and handle them until either side ends.
+
+    Reading never waits for handling: frames go to an inbox that one worker handles in
+    order. So the socket keeps answering the client's keep-alive pings even while the
+    database is busy, and a client that floods faster than it is served gets told so.
+    """
     realtime.hub.add(connection)
+    inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=INBOX_LIMIT)
     pump = asyncio.create_task(connection.pump())
 
     async def read() -> None:
@@ -77,20 +85,73 @@ async def serve(
                     {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
                 )
                 continue
-            await handle(text)
+            try:
+                inbox.put_nowait(text)
+            except asyncio.QueueFull:
+                connection.send(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "message": "too many frames at once; this one was dropped",
+                        "retry_after": 1,
+                    }
+                )
+
+    async def work() -> None:
+        while True:
+            await handle(await inbox.get())
 
     reader = asyncio.create_task(read())
+    worker = asyncio.create_task(work())
     try:
-        await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({pump, reader, worker}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         realtime.hub.remove(connection)
-        for task in (reader, pump):
+        for task in (reader, worker, pump):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
                 await task
         if connection.overflowed:
             with contextlib.suppress(Exception):
                 await websocket.close(TOO_SLOW)
+
+
+def when_stored(
+    connection: Connection,
+    locale: str,
+    future: asyncio.Future[Any],
+    *,
+    client_msg_id: str | None,
+    then: Callable[[Any], None],
+) -> None:
+    """Answer a write handed to the writer once it is committed (or failed), without the
+    socket waiting for it: the next frame is handled meanwhile, and the writer keeps the
+    order in which writes were handed in."""
+
+    def done(finished: asyncio.Future[Any]) -> None:
+        if finished.cancelled():
+            return
+        exc = finished.exception()
+        if exc is None:
+            then(finished.result())
+        elif isinstance(exc, DomainError):
+            connection.send(error_frame(exc, locale, client_msg_id))
+        else:
+            log.error("websocket write failed", exc_info=exc)
+            connection.send(server_error(client_msg_id))
+
+    future.add_done_callback(done)
+
+
+def server_error(client_msg_id: str | None) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "error",
+        "code": "server_error",
+        "message": "the server could not handle this frame",
+    }
+    if client_msg_id is not None:
+        frame["client_msg_id"] = client_msg_id
+    return frame
 
 
 async def guard(
@@ -102,11 +163,4 @@ async def guard(
         connection.send(error_frame(exc, locale, client_msg_id))
     except Exception:
         log.exception("websocket frame failed")
-        frame: dict[str, Any] = {
-            "type": "error",
-            "code": "server_error",
-            "message": "the server could not handle this frame",
-        }
-        if client_msg_id is not None:
-            frame["client_msg_id"] = client_msg_id
-        connection.send(frame)
+        connection.send(server_error(client_msg_id))

@@ -54,11 +54,15 @@ class MessageWriter:
 
     async def submit(self, job: Job) -> Any:
         """Run ``job(uow)`` in the next batch; returns its result or raises its error."""
+        return await self.enqueue(job)
+
+    def enqueue(self, job: Job) -> asyncio.Future[Any]:
+        """Hand ``job`` in and get its future; jobs run (and commit) in the order handed in."""
         if self._task is None or self._queue is None:  # not started: write on its own
-            return await to_thread.run_sync(self._single, job)
+            return asyncio.ensure_future(to_thread.run_sync(self._single, job))
         pending = _Pending(job)
         self._queue.put_nowait(pending)
-        return await pending.future
+        return pending.future
 
     async def _run(self) -> None:
         queue = self._queue
