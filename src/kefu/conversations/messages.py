@@ -8,8 +8,9 @@ client that retries after a lost acknowledgement never creates a duplicate.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
@@ -155,19 +156,23 @@ def _take_seq(
 ) -> ConversationRef:
     """Move the conversation's sequence number by ``step`` in one statement, which also
     takes its row lock (PostgreSQL) or the write lock (SQLite) until commit."""
-    row = session.execute(
-        update(Conversation)
-        .where(Conversation.shop_id == shop_id, Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + step, last_message_at=now)
-        .returning(
-            Conversation.last_seq,
-            Conversation.customer_id,
-            Conversation.team_id,
-            Conversation.assignee_id,
-            Conversation.status,
+    conversations = cast(Table, Conversation.__table__)
+    table = conversations.c
+    # Core, not the ORM: this runs for every message, and nothing needs loading. Core does
+    # not autoflush, so changes made earlier in this unit of work go out first.
+    session.flush()
+    row = (
+        session.connection()
+        .execute(
+            update(conversations)
+            .where(table.shop_id == shop_id, table.id == conversation_id)
+            .values(last_seq=table.last_seq + step, last_message_at=now)
+            .returning(
+                table.last_seq, table.customer_id, table.team_id, table.assignee_id, table.status
+            )
         )
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("conversation not found")
     loaded = session.identity_map.get(session.identity_key(Conversation, conversation_id))
@@ -210,9 +215,18 @@ def append(
     body = check_body(body, allow_empty=attachment_id is not None)
     now = uow.clock.now()
     where = _take_seq(session, shop_id=shop_id, conversation_id=conversation_id, now=now)
-    existing = find_by_client_id(
-        session, conversation_id=conversation_id, client_msg_id=client_msg_id
+    # The usual answer is "not stored yet": ask for the id only, load the row if it is.
+    existing_id = (
+        session.connection()
+        .execute(
+            select(Message.__table__.c.id).where(
+                Message.__table__.c.conversation_id == conversation_id,
+                Message.__table__.c.client_msg_id == client_msg_id,
+            )
+        )
+        .scalar()
     )
+    existing = session.get(Message, existing_id) if existing_id is not None else None
     if existing is not None:
         if (
             existing.body != body
