@@ -24,7 +24,7 @@ from kefu.realtime.frames import (
     Typing,
     parse_buyer,
 )
-from kefu.realtime.hub import Connection, buyer_channel, shop_channel
+from kefu.realtime.hub import Audience, Connection, buyer_channel, shop_channel
 from kefu.realtime.runtime import Realtime
 from kefu.realtime.sockets import (
     TYPING_EVERY,
@@ -53,6 +53,8 @@ class BuyerSocket:
         self.locale = locale
         self.conversation_id: int | None = None
         self.last_typing = 0.0
+        # Messages this socket sent that are not acknowledged yet: their echo is skipped.
+        self.in_flight: set[str] = set()
         self.connection: Connection
 
     def _read(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
@@ -125,18 +127,26 @@ class BuyerSocket:
             return desk.message_payload(message, attachment.get(message.attachment_id or 0))
 
         def stored(payload: dict[str, Any]) -> None:
+            self.in_flight.discard(frame.client_msg_id)
             self.conversation_id = payload["conversation_id"]
             self.connection.send(
                 {"type": "ack", "client_msg_id": frame.client_msg_id, "message": payload}
             )
 
+        self.in_flight.add(frame.client_msg_id)
+        future = self.realtime.writer.enqueue(job)
+        future.add_done_callback(lambda _: self.in_flight.discard(frame.client_msg_id))
         when_stored(
             self.connection,
             self.locale,
-            self.realtime.writer.enqueue(job),
+            future,
             client_msg_id=frame.client_msg_id,
             then=stored,
         )
+
+    def accepts(self, audience: Audience | None) -> bool:
+        """Every frame of this buyer, except the echo of a message this socket is sending."""
+        return audience is None or audience.origin not in self.in_flight
 
     async def _stored(self, client_msg_id: str) -> bool:
         conversation_id = self.conversation_id
@@ -246,7 +256,9 @@ async def widget_socket(websocket: WebSocket) -> None:
     socket = BuyerSocket(context, visitor, locale)
     socket.conversation_id = ready["conversation_id"]
     socket.connection = Connection(
-        websocket, channels=(buyer_channel(visitor.shop_id, visitor.customer_id),)
+        websocket,
+        channels=(buyer_channel(visitor.shop_id, visitor.customer_id),),
+        accepts=socket.accepts,
     )
     socket.connection.send(ready)
     await serve(websocket, socket.connection, context.realtime, socket.handle)

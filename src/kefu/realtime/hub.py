@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
+import threading
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,15 +40,22 @@ class Audience:
 
     team_ids: frozenset[int] = frozenset()
     agent_ids: frozenset[int] = frozenset()
+    # The client message id a frame answers: the socket that sent it has its ack already
+    # coming and needs no echo (other tabs of the same buyer still get it).
+    origin: str | None = None
 
-    def to_json(self) -> dict[str, list[int]]:
-        return {"t": sorted(self.team_ids), "a": sorted(self.agent_ids)}
+    def to_json(self) -> dict[str, Any]:
+        return {"t": sorted(self.team_ids), "a": sorted(self.agent_ids), "o": self.origin}
 
     @classmethod
-    def from_json(cls, data: dict[str, list[int]] | None) -> Audience | None:
+    def from_json(cls, data: dict[str, Any] | None) -> Audience | None:
         if data is None:
             return None
-        return cls(team_ids=frozenset(data.get("t", ())), agent_ids=frozenset(data.get("a", ())))
+        return cls(
+            team_ids=frozenset(data.get("t", ())),
+            agent_ids=frozenset(data.get("a", ())),
+            origin=data.get("o"),
+        )
 
 
 def audience_of(*, team_ids: list[int | None], agent_ids: list[int | None]) -> Audience:
@@ -118,6 +126,11 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._by_channel: dict[str, set[Connection]] = defaultdict(set)
         self._relay_task: asyncio.Task[None] | None = None
+        # Frames published from worker threads wait here; one wake-up of the event loop
+        # delivers all that arrived meanwhile (a batch of messages, not one call each).
+        self._outbox: deque[tuple[str, Audience | None, str]] = deque()
+        self._wake_lock = threading.Lock()
+        self._wake_scheduled = False
 
     async def start(self, *, relay_timeout: float = 5.0) -> None:
         """Start delivering; with a relay, wait (briefly) until it listens, so a server that
@@ -169,14 +182,24 @@ class Hub:
         text = encode(frame)
         loop = self._loop
         if loop is not None:
-            # RuntimeError: the loop closed while we were publishing; nobody is listening.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._deliver, channel, audience, text)
+            self._outbox.append((channel, audience, text))
+            with self._wake_lock:
+                wake, self._wake_scheduled = not self._wake_scheduled, True
+            if wake:
+                # RuntimeError: the loop closed while we were publishing; nobody listens.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._drain)
         if self.relay is not None:
             try:
                 self.relay.publish(channel, audience, text)
             except Exception:
                 log.warning("realtime relay publish failed", exc_info=True)
+
+    def _drain(self) -> None:
+        with self._wake_lock:
+            self._wake_scheduled = False
+        while self._outbox:
+            self._deliver(*self._outbox.popleft())
 
     def _deliver(self, channel: str, audience: Audience | None, text: str) -> None:
         for connection in self._by_channel.get(channel, ()):

@@ -21,7 +21,7 @@ from kefu.conversations.events import (
     ReplySent,
 )
 from kefu.events import EventBus
-from kefu.realtime.hub import Hub, audience_of, buyer_channel, shop_channel
+from kefu.realtime.hub import Audience, Hub, audience_of, buyer_channel, shop_channel
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,9 @@ class Publisher:
             self.hub.publish(
                 buyer_channel(event.shop_id, ref.customer_id),
                 {"type": "message", "message": payload},
+                audience=Audience(origin=message.client_msg_id)
+                if message.sender_type == "customer"
+                else None,
             )
 
     def _conversation_frames(
