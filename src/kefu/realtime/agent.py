@@ -52,6 +52,9 @@ router = APIRouter()
 # --- agent ---------------------------------------------------------------------------
 
 
+WATCH_LIMIT = 20
+
+
 @dataclass
 class PendingReceipt:
     delivered: int
@@ -74,6 +77,9 @@ class DeskSocket:
         self.locale = locale
         self.customers: dict[int, int] = {}  # conversation → customer, for typing frames
         self.last_typing: dict[int, float] = {}
+        # Conversations this desk opened (synced): it hears their messages live even when
+        # they are a colleague's. The most recent few only.
+        self.watching: dict[int, None] = {}
         # Receipts waiting for the writer, per conversation.
         self.receipts: dict[int, PendingReceipt] = {}
         self.connection: Connection
@@ -86,7 +92,7 @@ class DeskSocket:
     def accepts(self, audience: Audience | None) -> bool:
         if audience is None or self.viewer.shop_wide:
             return True
-        if self.agent_id in audience.agent_ids:
+        if self.agent_id in audience.agent_ids or audience.conversation_id in self.watching:
             return True
         return bool(self.viewer.team_ids and audience.team_ids & self.viewer.team_ids)
 
@@ -200,7 +206,12 @@ class DeskSocket:
                 "buyer_read_seq": conversation.buyer_read_seq,
             }
 
-        self.connection.send(await self._run(read))
+        reply = await self._run(read)
+        self.watching.pop(frame.conversation_id, None)
+        self.watching[frame.conversation_id] = None
+        while len(self.watching) > WATCH_LIMIT:
+            del self.watching[next(iter(self.watching))]
+        self.connection.send(reply)
 
     async def typing(self, conversation_id: int) -> None:
         now = time.monotonic()

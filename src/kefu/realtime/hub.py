@@ -43,9 +43,16 @@ class Audience:
     # The client message id a frame answers: the socket that sent it has its ack already
     # coming and needs no echo (other tabs of the same buyer still get it).
     origin: str | None = None
+    # The conversation a frame is about: desks that have it open (synced it) hear it too.
+    conversation_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"t": sorted(self.team_ids), "a": sorted(self.agent_ids), "o": self.origin}
+        return {
+            "t": sorted(self.team_ids),
+            "a": sorted(self.agent_ids),
+            "o": self.origin,
+            "c": self.conversation_id,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Audience | None:
@@ -55,13 +62,17 @@ class Audience:
             team_ids=frozenset(data.get("t", ())),
             agent_ids=frozenset(data.get("a", ())),
             origin=data.get("o"),
+            conversation_id=data.get("c"),
         )
 
 
-def audience_of(*, team_ids: list[int | None], agent_ids: list[int | None]) -> Audience:
+def audience_of(
+    *, team_ids: list[int | None], agent_ids: list[int | None], conversation_id: int | None = None
+) -> Audience:
     return Audience(
         team_ids=frozenset(t for t in team_ids if t is not None),
         agent_ids=frozenset(a for a in agent_ids if a is not None),
+        conversation_id=conversation_id,
     )
 
 

@@ -85,11 +85,13 @@ class Publisher:
                     "preview": "" if message.is_private else message.body[: desk.PREVIEW_LENGTH],
                 },
             },
-            # The agent it belongs to (or, while it waits, its team) and shop-wide desks:
-            # colleagues' desks hear about it through conversation frames, not every line.
+            # The agent it belongs to (or, while it waits, its team), desks that have it
+            # open, and shop-wide desks: colleagues' lists follow conversation frames, not
+            # every line.
             audience=audience_of(
                 team_ids=[ref.team_id] if ref.assignee_id is None else [],
                 agent_ids=[ref.assignee_id],
+                conversation_id=ref.conversation_id,
             ),
         )
         if not message.is_private:
