@@ -488,3 +488,17 @@ def test_widget_js_is_served_as_javascript(desk: Desk) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert "/chat/" in response.text
+
+
+def test_a_buyer_who_comes_back_within_a_year_keeps_their_history(
+    desk: Desk, clock: FrozenClock
+) -> None:
+    first = desk.buyer()
+    assert send(desk, first["visitor_token"], "c-1", "还记得我吗").status_code == 201
+    clock.advance(timedelta(days=300))
+    again = desk.buyer(visitor_token=first["visitor_token"])
+    assert again["visitor_token"] != first["visitor_token"]  # renewed
+    clock.advance(timedelta(days=300))  # the first token has expired; the renewed one has not
+    later = desk.buyer(visitor_token=again["visitor_token"])
+    assert later["customer"]["id"] == first["customer"]["id"]
+    assert [m["body"] for m in later["messages"]] == ["还记得我吗"]

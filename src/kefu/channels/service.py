@@ -114,11 +114,9 @@ def start_session(
         if conversation is not None
         else []
     )
-    token = (
-        visitor_token
-        if visitor_token and not identity
-        else issue_visitor_token(secret=secret, shop_id=shop.id, customer_id=customer.id, now=now)
-    )
+    # Issued afresh each time, so a buyer who comes back within a year keeps their
+    # history for another year.
+    token = issue_visitor_token(secret=secret, shop_id=shop.id, customer_id=customer.id, now=now)
     return WidgetSession(
         shop=shop,
         customer=customer,
