@@ -642,11 +642,6 @@ def test_a_buyers_typing_reaches_only_desks_that_may_see_the_conversation(desk: 
         assert [f for f in until_pong(aftersale) if f["type"] == "typing"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: deactivating an agent (or logging them out) revokes their sessions but "
-    "leaves their open /ws/desk sockets working: they can still read and reply",
-)
 def test_a_deactivated_agents_open_desk_can_no_longer_reply(desk: Desk, db: Engine) -> None:
     _, conversation_id = start_conversation(desk)
     owner = desk.login(desk.staff.owner.email)
@@ -669,3 +664,18 @@ def test_a_deactivated_agents_open_desk_can_no_longer_reply(desk: Desk, db: Engi
                 if ws.receive_json()["type"] in ("ack", "error"):
                     break
     assert message_count(db) == before
+
+
+def test_an_idle_desk_is_closed_when_its_agent_logs_out_elsewhere(desk: Desk) -> None:
+    """Logging out ends the session; an open desk of that session stops receiving the
+    shop's conversations at once, without waiting for it to send anything."""
+    headers = desk.login()
+    with desk.client.websocket_connect("/ws/desk", headers=headers) as ws:
+        receive_until(ws, "ready")
+        logged_out = desk.client.post("/api/v1/auth/logout", headers=headers)
+        assert logged_out.status_code == 204, logged_out.text
+        frame = receive_until(ws, "error")
+        assert frame["code"] in ("unauthenticated", "session_expired")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4401

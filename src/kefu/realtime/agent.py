@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
@@ -30,11 +31,13 @@ from kefu.realtime.frames import (
     Ping,
     parse_agent,
 )
-from kefu.realtime.hub import Audience, Connection, buyer_channel, shop_channel
+from kefu.realtime.hub import Audience, Connection, agent_channel, buyer_channel, shop_channel
 from kefu.realtime.runtime import Realtime
 from kefu.realtime.sockets import (
     TYPING_EVERY,
+    UNAUTHORISED,
     context_of,
+    error_frame,
     guard,
     rate_limited,
     refuse,
@@ -68,9 +71,16 @@ class PendingReceipt:
 
 class DeskSocket:
     def __init__(
-        self, context: AppContext, principal: Principal, viewer: desk.Viewer, locale: str
+        self,
+        context: AppContext,
+        principal: Principal,
+        viewer: desk.Viewer,
+        locale: str,
+        raw_token: str = "",
     ) -> None:
         self.context = context
+        self.raw_token = raw_token
+        self.recheck: asyncio.Future[None] | None = None
         self.realtime: Realtime = context.realtime
         self.principal = principal
         self.viewer = viewer
@@ -103,7 +113,38 @@ class DeskSocket:
 
         return to_thread.run_sync(run)
 
+    def control(self, _text: str) -> None:
+        """The agent's access changed somewhere: check the session again before anything."""
+        if self.recheck is None or self.recheck.done():
+            self.recheck = asyncio.ensure_future(self._recheck())
+
+    async def _recheck(self) -> None:
+        principal, raw = self.principal, self.raw_token
+
+        def check(uow: UnitOfWork) -> tuple[Principal, desk.Viewer]:
+            fresh = auth.resolve_session(uow, raw_token=raw)
+            viewer = desk.viewer_for(
+                uow.session,
+                shop_id=fresh.shop_id,
+                agent_id=fresh.agent_id,
+                shop_wide=fresh.has_role(Role.SUPERVISOR),
+            )
+            return fresh, viewer
+
+        try:
+            self.principal, self.viewer = await self._run(check)
+        except DomainError as exc:
+            self.connection.send(error_frame(exc, self.locale))
+            self.connection.close_code = UNAUTHORISED
+            self.connection.close()
+            return
+        assert self.principal.agent_id == principal.agent_id  # same session, same person
+
     async def handle(self, text: str) -> None:
+        if self.recheck is not None:
+            await asyncio.shield(self.recheck)
+        if self.connection.close_code is not None:
+            return  # revoked: nothing more is handled
         try:
             frame = parse_agent(text)
         except BadFrame as exc:
@@ -339,9 +380,12 @@ async def desk_socket(websocket: WebSocket) -> None:
         await refuse(websocket, exc, locale)
         return
     realtime: Realtime = context.realtime
-    socket = DeskSocket(context, principal, viewer, locale)
+    socket = DeskSocket(context, principal, viewer, locale, raw_token=raw)
     socket.connection = Connection(
-        websocket, channels=(shop_channel(principal.shop_id),), accepts=socket.accepts
+        websocket,
+        channels=(shop_channel(principal.shop_id), agent_channel(socket.agent_id)),
+        accepts=socket.accepts,
+        control=socket.control,
     )
     socket.connection.send(ready)
     realtime.desks[socket.agent_id] += 1

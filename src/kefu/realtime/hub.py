@@ -34,6 +34,12 @@ def buyer_channel(shop_id: int, customer_id: int) -> str:
     return f"buyer:{shop_id}:{customer_id}"
 
 
+def agent_channel(agent_id: int) -> str:
+    """Control messages about one agent (their access changed) for their desks; never
+    forwarded to the browser."""
+    return f"agent:{agent_id}"
+
+
 @dataclass(frozen=True)
 class Audience:
     """Who on the desk a frame concerns. Empty: everyone of the shop."""
@@ -91,8 +97,12 @@ class Connection:
     websocket: Sender
     channels: tuple[str, ...]
     accepts: Callable[[Audience | None], bool] = lambda _audience: True
+    # Called (instead of sending) for frames on an agent: channel.
+    control: Callable[[str], None] | None = None
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
+    # Set when the server ends the connection on purpose (e.g. 4401: access revoked).
+    close_code: int | None = None
 
     def push_text(self, text: str) -> None:
         if self.overflowed:
@@ -213,6 +223,10 @@ class Hub:
             self._deliver(*self._outbox.popleft())
 
     def _deliver(self, channel: str, audience: Audience | None, text: str) -> None:
+        control = channel.startswith("agent:")
         for connection in self._by_channel.get(channel, ()):
-            if connection.accepts(audience):
+            if control:
+                if connection.control is not None:
+                    connection.control(text)
+            elif connection.accepts(audience):
                 connection.push_text(text)

@@ -111,9 +111,10 @@ async def serve(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
                 await task
-        if connection.overflowed:
+        code = connection.close_code or (TOO_SLOW if connection.overflowed else None)
+        if code is not None:
             with contextlib.suppress(Exception):
-                await websocket.close(TOO_SLOW)
+                await websocket.close(code)
 
 
 def when_stored(

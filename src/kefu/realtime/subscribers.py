@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kefu.accounts.events import AgentPresenceChanged
+from kefu.accounts.events import (
+    AgentLoggedOut,
+    AgentPresenceChanged,
+    AgentUpdated,
+    PasswordChanged,
+)
 from kefu.conversations import desk
 from kefu.conversations.events import (
     ConversationAssigned,
@@ -21,7 +26,14 @@ from kefu.conversations.events import (
     ReplySent,
 )
 from kefu.events import EventBus
-from kefu.realtime.hub import Audience, Hub, audience_of, buyer_channel, shop_channel
+from kefu.realtime.hub import (
+    Audience,
+    Hub,
+    agent_channel,
+    audience_of,
+    buyer_channel,
+    shop_channel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,9 @@ class Publisher:
         bus.subscribe(ConversationReopened, self.on_closed_or_reopened)
         bus.subscribe(ReceiptsUpdated, self.on_receipts)
         bus.subscribe(AgentPresenceChanged, self.on_presence)
+        bus.subscribe(AgentUpdated, self.on_access_changed)
+        bus.subscribe(AgentLoggedOut, self.on_access_changed)
+        bus.subscribe(PasswordChanged, self.on_access_changed)
 
     def on_message(self, event: MessageReceived | ReplySent) -> None:
         message, ref = event.message, event.conversation
@@ -180,6 +195,10 @@ class Publisher:
                 "shop_read_seq": event.shop_read_seq,
             },
         )
+
+    def on_access_changed(self, event: AgentUpdated | AgentLoggedOut | PasswordChanged) -> None:
+        """Deactivated, logged out, password or teams changed: open desks check again."""
+        self.hub.publish(agent_channel(event.agent_id), {"type": "recheck"})
 
     def on_presence(self, event: AgentPresenceChanged) -> None:
         self.hub.publish(
