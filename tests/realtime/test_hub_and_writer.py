@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -35,7 +36,16 @@ from kefu.realtime.writer import MessageWriter
 from kefu.uow import UnitOfWork
 from tests.factories import make_shop
 
+T = TypeVar("T")
+
 UowFactory = Callable[[], UnitOfWork]
+
+
+def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on a thread of its own: Playwright's sync API (the browser tests, earlier
+    in the same session) keeps an event loop running on the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def settle() -> None:
@@ -77,7 +87,7 @@ def test_a_frame_reaches_the_connections_on_its_channel_only() -> None:
         await hub.stop()
         return queued(shop1), queued(shop2), queued(buyer)
 
-    shop1, shop2, buyer = asyncio.run(run())
+    shop1, shop2, buyer = run_loop(run())
     assert shop1[0] == '{"type":"presence","agent_id":3}'
     assert shop2 == [None]  # nothing but the close at stop()
     assert buyer[0] == '{"type":"typing","name":"小美"}'  # UTF-8 as is, compact
@@ -118,7 +128,7 @@ def test_audiences_decide_which_desks_hear_a_frame() -> None:
         await settle()
         return {name: queued(c) for name, c in desks.items()}
 
-    got = asyncio.run(run())
+    got = run_loop(run())
     assert got["presale"] == ['{"n":1}', '{"n":3}']
     assert got["aftersale"] == ['{"n":2}', '{"n":3}']
     assert got["everyone"] == ['{"n":1}', '{"n":2}', '{"n":3}']
@@ -136,7 +146,7 @@ def test_publishing_from_another_thread_is_delivered_on_the_loop() -> None:
         await settle()
         return queued(connection)
 
-    assert asyncio.run(run()) == ['{"from":"thread"}']
+    assert run_loop(run()) == ['{"from":"thread"}']
 
 
 def test_a_removed_connection_hears_nothing_and_publishing_never_raises() -> None:
@@ -152,7 +162,7 @@ def test_a_removed_connection_hears_nothing_and_publishing_never_raises() -> Non
         assert hub.connections(shop_channel(1)) == []
         return queued(connection)
 
-    assert asyncio.run(run()) == []
+    assert run_loop(run()) == []
     Hub().publish(shop_channel(1), {"n": 3})  # not started: dropped quietly
 
 
@@ -167,7 +177,7 @@ def test_the_pump_writes_frames_in_order_until_closed() -> None:
         await connection.pump()
         return socket.sent
 
-    assert asyncio.run(run()) == ['{"n":0}', '{"n":1}', '{"n":2}']
+    assert run_loop(run()) == ['{"n":0}', '{"n":1}', '{"n":2}']
 
 
 def test_a_slow_client_past_the_outbox_limit_is_overflowed_and_cut_off() -> None:
@@ -179,7 +189,7 @@ def test_a_slow_client_past_the_outbox_limit_is_overflowed_and_cut_off() -> None
         await connection.pump()  # returns at the close marker
         return connection, socket.sent
 
-    connection, sent = asyncio.run(run())
+    connection, sent = run_loop(run())
     assert connection.overflowed
     # Everything that fitted is still written in order, nothing after the overflow.
     assert len(sent) == OUTBOX_LIMIT
@@ -262,7 +272,7 @@ def test_messages_waiting_together_are_stored_in_one_commit(
             await writer.stop()
 
     with bus.capture() as events:
-        results = asyncio.run(run())
+        results = run_loop(run())
     assert results == [1] * len(customers)
     assert counting.commits == 1
     assert sorted(_messages(db)) == sorted(("c-1", f"买家{c}") for c in customers)
@@ -290,7 +300,7 @@ def test_a_failing_job_in_a_batch_gets_its_own_error_and_the_others_are_stored(
             await writer.stop()
 
     with bus.capture() as events:
-        first, second, third = asyncio.run(run())
+        first, second, third = run_loop(run())
     assert (first, third) == (1, 1)
     assert isinstance(second, Invalid)
     assert second.field == "body"
@@ -317,7 +327,7 @@ def test_a_retried_message_in_the_same_batch_is_stored_once(
         finally:
             await writer.stop()
 
-    assert asyncio.run(run()) == [1, 1]
+    assert run_loop(run()) == [1, 1]
     assert _messages(db) == [("c-1", "同一条")]
 
 
@@ -329,7 +339,7 @@ def test_a_writer_that_is_not_started_writes_each_job_on_its_own(
     async def run() -> Any:
         return await MessageWriter(uow_factory).submit(_receive(shop_id, customers[0], "c-1", "hi"))
 
-    assert asyncio.run(run()) == 1
+    assert run_loop(run()) == 1
     assert _messages(db) == [("c-1", "hi")]
 
 
@@ -351,7 +361,7 @@ def test_a_database_failure_reaches_every_sender(
         finally:
             await writer.stop()
 
-    outcomes = asyncio.run(run())
+    outcomes = run_loop(run())
     assert all(isinstance(o, ConnectionError) for o in outcomes)
     with db.connect() as connection:
         assert connection.scalar(select(func.count(Message.id))) == 0
