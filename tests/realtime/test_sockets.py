@@ -618,11 +618,6 @@ def test_an_agents_resent_reply_is_not_rate_limited(desk: Desk) -> None:
 # --- known bugs (strict xfail: they start failing when fixed; then drop the mark) ---------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: buyer typing is published to the whole shop channel with no audience "
-    "(realtime/buyer.py BuyerSocket.typing), so desks of other teams hear it",
-)
 def test_a_buyers_typing_reaches_only_desks_that_may_see_the_conversation(desk: Desk) -> None:
     make_agent(
         desk.uow_factory,

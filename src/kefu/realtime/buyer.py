@@ -24,7 +24,7 @@ from kefu.realtime.frames import (
     Typing,
     parse_buyer,
 )
-from kefu.realtime.hub import Audience, Connection, buyer_channel, shop_channel
+from kefu.realtime.hub import Audience, Connection, audience_of, buyer_channel, shop_channel
 from kefu.realtime.runtime import Realtime
 from kefu.realtime.sockets import (
     TYPING_EVERY,
@@ -40,6 +40,8 @@ from kefu.web.context import AppContext
 from kefu.web.i18n import pick_locale
 
 router = APIRouter()
+# Typing frames go to whoever has the conversation; who that is is looked up this often.
+ROUTE_FRESH_SECONDS = 10.0
 
 
 # --- buyer ---------------------------------------------------------------------------
@@ -55,6 +57,8 @@ class BuyerSocket:
         self.last_typing = 0.0
         # Messages this socket sent that are not acknowledged yet: their echo is skipped.
         self.in_flight: set[str] = set()
+        # (when looked up, team, assignee) of the conversation, for typing frames' audience.
+        self.route: tuple[float, int | None, int | None] | None = None
         self.connection: Connection
 
     def _read(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
@@ -84,7 +88,7 @@ class BuyerSocket:
         elif isinstance(frame, BuyerSync):
             await self.sync(frame.after_seq)
         elif isinstance(frame, Typing):
-            self.typing()
+            await self.typing()
         else:
             await self.read(frame.seq)
 
@@ -191,14 +195,33 @@ class BuyerSocket:
         self.conversation_id = reply["conversation_id"] or self.conversation_id
         self.connection.send(reply)
 
-    def typing(self) -> None:
+    async def typing(self) -> None:
+        """Tell the desks that may see the conversation (its agent, or its team while it
+        waits; desks that have it open; supervisors) — not every desk of the shop."""
         now = time.monotonic()
-        if self.conversation_id is None or now - self.last_typing < TYPING_EVERY:
+        conversation_id = self.conversation_id
+        if conversation_id is None or now - self.last_typing < TYPING_EVERY:
             return
         self.last_typing = now
+        if self.route is None or now - self.route[0] > ROUTE_FRESH_SECONDS:
+            visitor = self.visitor
+
+            def where(uow: UnitOfWork) -> tuple[int | None, int | None]:
+                found = conversations.get_conversation(
+                    uow.session, shop_id=visitor.shop_id, conversation_id=conversation_id
+                )
+                return found.team_id, found.assignee_id
+
+            self.route = (now, *await self._read(where))
+        _, team_id, assignee_id = self.route
         self.realtime.hub.publish(
             shop_channel(self.visitor.shop_id),
-            {"type": "typing", "conversation_id": self.conversation_id, "sender_type": "customer"},
+            {"type": "typing", "conversation_id": conversation_id, "sender_type": "customer"},
+            audience=audience_of(
+                team_ids=[team_id] if assignee_id is None else [],
+                agent_ids=[assignee_id],
+                conversation_id=conversation_id,
+            ),
         )
 
     async def read(self, seq: int) -> None:
