@@ -185,13 +185,6 @@ def test_presence_of_another_shops_agent_cannot_be_set(
     assert _seen(uow_factory, clock, other.agent.id) is Presence.OFFLINE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: presence.heartbeat refreshes presence_seen_at without announcing it: an "
-    "agent whose heartbeat was stale (or whose desk closed on one process while another "
-    "process still has one) comes back online silently: no AgentPresenceChanged, and "
-    "the team queues are not drained for them",
-)
 def test_an_agent_brought_back_by_a_heartbeat_is_announced(
     uow_factory: UowFactory, clock: FrozenClock, bus: EventBus, staff: ShopWithStaff
 ) -> None:

@@ -267,6 +267,22 @@ def test_a_heartbeat_keeps_a_connected_agent_online(floor: Floor) -> None:
     assert floor.assignee(floor.start()) == agent.id
 
 
+def test_a_heartbeat_that_brings_an_agent_back_serves_the_queue(floor: Floor) -> None:
+    """Their desk closed on one process while another process still had one open: that
+    process's next heartbeat brings them back, and what waited meanwhile is theirs."""
+    agent = floor.staff.agent
+    with floor.uow() as uow:
+        conversations.desk_connected(uow, shop_id=floor.shop_id, agent_id=agent.id)
+    with floor.uow() as uow:
+        presence.desk_disconnected(uow, shop_id=floor.shop_id, agent_id=agent.id)
+    waiting = floor.start()
+    assert floor.assignee(waiting) is None
+    floor.clock.advance(presence.HEARTBEAT)
+    with floor.uow() as uow:
+        conversations.desks_alive(uow, agent_ids=[agent.id])
+    assert floor.assignee(waiting) == agent.id
+
+
 # --- the queue drains ---------------------------------------------------------------------
 
 

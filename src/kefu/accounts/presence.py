@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.events import AgentPresenceChanged
@@ -86,15 +86,24 @@ def desk_disconnected(
     return agent
 
 
-def heartbeat(uow: UnitOfWork, *, agent_ids: Sequence[int], commit: bool = True) -> None:
-    """Desks still connected on this process (one statement for all of them)."""
+def heartbeat(uow: UnitOfWork, *, agent_ids: Sequence[int], commit: bool = True) -> list[Agent]:
+    """Desks still connected on this process. Returns the agents this brought back (their
+    heartbeat had gone stale, or their desk closed on another process): they are
+    announced, and the caller serves their queues."""
     if not agent_ids:
-        return
-    uow.session.execute(
-        update(Agent).where(Agent.id.in_(list(agent_ids))).values(presence_seen_at=uow.clock.now())
-    )
+        return []
+    now = uow.clock.now()
+    agents = list(uow.session.scalars(select(Agent).where(Agent.id.in_(list(agent_ids)))))
+    returned = []
+    for agent in agents:
+        before = effective_presence(agent, now=now)
+        agent.presence_seen_at = now
+        if before is Presence.OFFLINE and effective_presence(agent, now=now) is not before:
+            returned.append(agent)
+        _emit_if_changed(uow, agent, before=before, now=now)
     if commit:
         uow.commit()
+    return returned
 
 
 def set_capacity(

@@ -58,6 +58,7 @@ __all__ = [
     "attachments_of",
     "check_body",
     "close_conversation",
+    "desks_alive",
     "find_by_client_id",
     "find_by_key",
     "get_conversation",
@@ -353,6 +354,16 @@ def desk_connected(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> Agent:
     routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
     uow.commit()
     return agent
+
+
+def desks_alive(uow: UnitOfWork, *, agent_ids: Sequence[int]) -> None:
+    """The heartbeat of this process's open desks; agents it brings back get their queues."""
+    returned = presence.heartbeat(uow, agent_ids=agent_ids, commit=False)
+    uow.session.flush()
+    for agent in returned:
+        if agent.presence is Presence.ONLINE:
+            routing.drain_teams_of(uow, shop_id=agent.shop_id, agent_id=agent.id)
+    uow.commit()
 
 
 def set_agent_capacity(

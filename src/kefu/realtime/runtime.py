@@ -13,6 +13,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from kefu.accounts import presence
+from kefu.conversations import service as conversations
 from kefu.events import EventBus
 from kefu.realtime.hub import Hub
 from kefu.realtime.ratelimit import Limits
@@ -71,4 +72,4 @@ class Realtime:
 
     def heartbeat(self, agent_ids: list[int]) -> None:
         with self.unit_of_work() as uow:
-            presence.heartbeat(uow, agent_ids=agent_ids)
+            conversations.desks_alive(uow, agent_ids=agent_ids)
