@@ -361,6 +361,8 @@ BAD_FRAMES = {
     "extra field": {"type": "ping", "admin": True},
     "binary": b"\x00\x01binary",
     "huge": json.dumps({"type": "ping", "pad": "x" * 70_000}),
+    # 30,000 characters but 90,000 bytes: the limit is in bytes.
+    "huge in bytes": json.dumps({"type": "ping", "pad": "好" * 30_000}, ensure_ascii=False),
 }
 
 

@@ -96,7 +96,11 @@ class BadFrame(Exception):
 
 
 def _parse(adapter: TypeAdapter[Any], text: str) -> Any:
-    if len(text) > MAX_FRAME_BYTES:
+    # Characters first (cheap); UTF-8 bytes only when the text could be over (Chinese text
+    # takes three bytes a character).
+    if len(text) > MAX_FRAME_BYTES or (
+        len(text) * 4 > MAX_FRAME_BYTES and len(text.encode()) > MAX_FRAME_BYTES
+    ):
         raise BadFrame(f"frame is larger than {MAX_FRAME_BYTES} bytes")
     try:
         return adapter.validate_json(text)
