@@ -20,7 +20,7 @@ DOMAINS = [
 PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
-    "presence", "messages", "routing", "desk", "uploads", "visitors", "frames",
+    "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
 }  # fmt: skip
 CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
 

@@ -22,6 +22,7 @@ from kefu.config import Settings
 from kefu.conversations import desk_routes
 from kefu.conversations import pages as desk_pages
 from kefu.conversations import routes as conversation_routes
+from kefu.conversations import subscribers as conversation_subscribers
 from kefu.crm import routes as crm_routes
 from kefu.db import ensure_sqlite_directory, make_engine, make_session_factory
 from kefu.events import EventBus
@@ -57,6 +58,7 @@ def create_app(
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(session_factory, bus, clock)
 
+    conversation_subscribers.install(bus, unit_of_work)
     realtime = Realtime(
         bus=bus,
         unit_of_work=unit_of_work,

@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from kefu.accounts import presence
+from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent, Presence, Role
 from kefu.clock import FrozenClock
 from kefu.conversations import service as conversations
+from kefu.conversations import subscribers as conversation_subscribers
 from kefu.conversations.events import ConversationAssigned, ConversationReopened
 from kefu.conversations.models import (
     Channel,
@@ -281,6 +283,25 @@ def test_a_heartbeat_that_brings_an_agent_back_serves_the_queue(floor: Floor) ->
     with floor.uow() as uow:
         conversations.desks_alive(uow, agent_ids=[agent.id])
     assert floor.assignee(waiting) == agent.id
+
+
+def test_a_deactivated_agents_open_conversations_go_to_a_colleague(floor: Floor) -> None:
+    conversation_subscribers.install(floor.bus, floor.uow)
+    leaving = floor.staff.agent
+    colleague = floor.hire("colleague@routing.test", "小丽")
+    floor.online(leaving)
+    first, second = floor.start(), floor.start()
+    assert floor.assignee(first) == floor.assignee(second) == leaving.id
+    floor.online(colleague)
+    with floor.uow() as uow:
+        accounts.update_agent(
+            uow,
+            shop_id=floor.shop_id,
+            agent_id=leaving.id,
+            acting_agent_id=floor.staff.owner.id,
+            is_active=False,
+        )
+    assert floor.assignee(first) == floor.assignee(second) == colleague.id
 
 
 # --- the queue drains ---------------------------------------------------------------------

@@ -89,7 +89,7 @@ class ConversationAssigned(Event):
     previous_team_id: int | None
     previous_assignee_id: int | None
     by_agent_id: int | None
-    reason: str  # routed | transferred | assigned
+    reason: str  # routed | transferred | taken | assigned | released (agent deactivated)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -68,6 +68,7 @@ __all__ = [
     "list_messages",
     "receive_customer_message",
     "receive_message",
+    "release_agent",
     "reopen_conversation",
     "send_reply",
     "start_conversation",
@@ -354,6 +355,30 @@ def desk_connected(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> Agent:
     routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
     uow.commit()
     return agent
+
+
+def release_agent(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> int:
+    """A deactivated agent's open conversations go back to their teams and are routed
+    again (oldest first). Returns how many. Nothing happens for an active agent."""
+    agent = accounts.get_agent(uow.session, shop_id=shop_id, agent_id=agent_id)
+    if agent.is_active:
+        return 0
+    theirs = list(
+        uow.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.shop_id == shop_id,
+                Conversation.assignee_id == agent_id,
+                Conversation.status == ConversationStatus.OPEN,
+            )
+            .order_by(Conversation.last_message_at)
+        )
+    )
+    for conversation in theirs:
+        routing.assign(uow, conversation, agent=None, reason="released", by_agent_id=None)
+        routing.route(uow, conversation)
+    uow.commit()
+    return len(theirs)
 
 
 def desks_alive(uow: UnitOfWork, *, agent_ids: Sequence[int]) -> None:
