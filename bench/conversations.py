@@ -540,6 +540,9 @@ def kefu_env(tmp: Path, port: int) -> dict[str, str]:
         KEFU_LOG_FORMAT="json",
         KEFU_HOST="127.0.0.1",
         KEFU_PORT=str(port),
+        # Every simulated buyer comes from 127.0.0.1: lift the per-address limit on new
+        # anonymous visitors (a real shop's buyers come from many addresses).
+        KEFU_NEW_VISITORS_PER_MINUTE="1000000",
     )
     return env
 

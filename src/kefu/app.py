@@ -64,6 +64,7 @@ def create_app(
         unit_of_work=unit_of_work,
         session_factory=session_factory,
         redis_url=settings.redis_url,
+        new_visitors_per_minute=settings.new_visitors_per_minute,
     )
     context = AppContext(
         settings=settings,

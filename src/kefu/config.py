@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Images buyers and agents send; stored under upload_dir (default: <data_dir>/uploads).
     max_upload_bytes: int = Field(default=5 * 1_048_576, ge=1024, le=100 * 1_048_576)
     upload_dir: Path | None = None
+    # New anonymous chat visitors allowed per client address per minute (a burst of this
+    # many, then one every 60/N seconds). Mobile carriers share addresses: keep it generous.
+    new_visitors_per_minute: int = Field(default=60, ge=1, le=1_000_000)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Failed logins allowed per account (and ten times as many per client address)
     # in one window before the login is refused with 429.

@@ -27,7 +27,7 @@ from kefu.events import EventBus
 from kefu.realtime.ratelimit import Limits
 from kefu.realtime.runtime import BUYER_BURST, BUYER_RATE
 from tests.conftest import TEST_SECRET
-from tests.factories import make_shop_with_staff
+from tests.factories import UowFactory, make_shop, make_shop_with_staff
 from tests.realtime.conftest import Desk
 
 SESSION = "/api/v1/widget/{slug}/session"
@@ -198,6 +198,27 @@ def test_a_signed_identity_creates_the_customer_once(
             uow.session, shop_id=desk.staff.shop.id, customer_id=first["customer"]["id"]
         )
         assert (customer.name, customer.phone) == ("李雷", "13900001111")
+
+
+def test_two_first_chats_at_once_share_one_customer(
+    desk: Desk, clock: FrozenClock, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tabs open the chat for the first time together: between one looking the buyer
+    up and creating them, the other has created them. Both get the same record, no 500."""
+    real_create = crm.create_customer
+
+    def other_tab_first(uow: Any, **fields: Any) -> Any:
+        with desk.uow_factory() as other:
+            real_create(other, **fields)  # the other tab wins the race and commits
+        return real_create(uow, **fields)
+
+    monkeypatch.setattr("kefu.channels.service.crm.create_customer", other_tab_first)
+    session = desk.buyer(**identity_for(desk, clock, "u-race", name="韩梅梅"))
+    assert count(db, Customer, Customer.external_id == "u-race") == 1
+    with desk.uow_factory() as uow:
+        customer = uow.session.scalar(select(Customer).where(Customer.external_id == "u-race"))
+        assert customer is not None
+        assert session["customer"]["id"] == customer.id
 
 
 def test_an_identity_wins_over_an_anonymous_token(desk: Desk, clock: FrozenClock) -> None:
@@ -502,3 +523,26 @@ def test_a_buyer_who_comes_back_within_a_year_keeps_their_history(
     later = desk.buyer(visitor_token=again["visitor_token"])
     assert later["customer"]["id"] == first["customer"]["id"]
     assert [m["body"] for m in later["messages"]] == ["还记得我吗"]
+
+
+def test_new_anonymous_visitors_from_one_address_are_limited(
+    settings: Settings, db: Engine, bus: EventBus, clock: FrozenClock, uow_factory: UowFactory
+) -> None:
+    """Each new anonymous visitor is a customer row: one address may not mint them without
+    end. Returning buyers (with their token) are not counted."""
+    app = create_app(
+        settings.model_copy(update={"new_visitors_per_minute": 3}), engine=db, bus=bus, clock=clock
+    )
+    make_shop(uow_factory, "limits")
+    with TestClient(app) as client:
+        tokens = [
+            client.post("/api/v1/widget/limits/session", json={}).json()["visitor_token"]
+            for _ in range(3)
+        ]
+        refused = client.post("/api/v1/widget/limits/session", json={})
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]["code"] == "rate_limited"
+        again = client.post("/api/v1/widget/limits/session", json={"visitor_token": tokens[0]})
+        assert again.status_code == 200
+    assert count(db, Customer) == 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ from kefu.db import MAX_ID
 from kefu.errors import RateLimited
 from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
-from kefu.web.deps import get_context, get_uow
+from kefu.web.deps import client_address, get_context, get_uow
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
@@ -64,10 +64,21 @@ def _payloads(uow: UnitOfWork, rows: list[Any]) -> list[dict[str, Any]]:
 def start_session(
     shop: str,
     body: SessionIn,
+    request: Request,
     uow: UnitOfWork = Depends(get_uow),
     context: AppContext = Depends(get_context),
 ) -> dict[str, Any]:
     """Start or resume the widget: the visitor token to keep, and the recent history."""
+    if not body.visitor_token and not body.identity:
+        wait = context.realtime.new_visitor_limits.retry_after(
+            f"new-visitor:{client_address(request)}"
+        )
+        if wait:
+            raise RateLimited(
+                f"too many new chats from this address; wait {wait} s",
+                retry_after_seconds=wait,
+                key="errors.too_many_new_chats",
+            )
     started = widget.start_session(
         uow,
         secret=context.settings.secret_key,

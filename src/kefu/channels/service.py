@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.channels.visitors import (
+    Identity,
     InvalidVisitorToken,
     issue_visitor_token,
     verify_identity,
@@ -17,7 +19,7 @@ from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel, Conversation, Message
 from kefu.crm import service as crm
 from kefu.crm.models import Customer
-from kefu.errors import NotFound
+from kefu.errors import Conflict, NotFound
 from kefu.shops import service as shops
 from kefu.shops.models import Shop
 from kefu.uow import UnitOfWork
@@ -76,20 +78,7 @@ def start_session(
         who = verify_identity(
             secret=secret, shop_id=shop.id, identity=identity, signature=signature or "", now=now
         )
-        customer = session.scalar(
-            select(Customer).where(
-                Customer.shop_id == shop.id, Customer.external_id == who.external_id
-            )
-        )
-        if customer is None:
-            customer = crm.create_customer(
-                uow,
-                shop_id=shop.id,
-                external_id=who.external_id,
-                name=who.name,
-                phone=who.phone,
-                commit=False,
-            )
+        customer = _identified_customer(uow, shop_id=shop.id, who=who)
     elif visitor_token:
         visitor = visitor_from_token(uow, secret=secret, token=visitor_token)
         if visitor.shop_id != shop.id:
@@ -124,6 +113,31 @@ def start_session(
         conversation=conversation,
         messages=messages,
     )
+
+
+def _identified_customer(uow: UnitOfWork, *, shop_id: int, who: Identity) -> Customer:
+    """The shop's customer with this external id, created on their first chat. Two first
+    chats at once (two tabs) both try to create it: the loser finds the winner's row."""
+    query = select(Customer).where(
+        Customer.shop_id == shop_id, Customer.external_id == who.external_id
+    )
+    customer = uow.session.scalar(query)
+    if customer is not None:
+        return customer
+    try:
+        customer = crm.create_customer(
+            uow,
+            shop_id=shop_id,
+            external_id=who.external_id,
+            name=who.name,
+            phone=who.phone,
+        )
+    except (IntegrityError, Conflict):
+        uow.rollback()
+        customer = uow.session.scalar(query)
+        if customer is None:
+            raise
+    return customer
 
 
 def buyer_conversation(session: Session, *, visitor: Visitor) -> Conversation | None:

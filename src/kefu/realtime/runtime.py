@@ -37,12 +37,18 @@ class Realtime:
         unit_of_work: Callable[[], UnitOfWork],
         session_factory: Callable[[], Session],
         redis_url: str | None,
+        new_visitors_per_minute: int = 60,
     ) -> None:
         self.hub = Hub(RedisRelay(redis_url) if redis_url else None)
         self.writer = MessageWriter(unit_of_work)
         self.unit_of_work = unit_of_work
         self.buyer_limits = Limits(capacity=BUYER_BURST, per_second=BUYER_RATE)
         self.agent_limits = Limits(capacity=AGENT_BURST, per_second=AGENT_RATE)
+        # New anonymous visitors (a customer row each) per address: generous, because
+        # mobile carriers put many buyers behind one address, but not unbounded.
+        self.new_visitor_limits = Limits(
+            capacity=new_visitors_per_minute, per_second=new_visitors_per_minute / 60
+        )
         # Desks open on this process, per agent: presence turns offline when the last closes.
         self.desks: Counter[int] = Counter()
         self._heartbeat: asyncio.Task[None] | None = None
