@@ -280,3 +280,15 @@ def test_a_refused_service_call_writes_nothing_and_says_nothing(
     assert events == []
     with make_session_factory(db)() as session:
         assert len(shops.list_shops(session)) == 1
+
+
+def test_after_dispatch_hooks_run_once_per_commit_after_every_subscriber() -> None:
+    """A subscriber that gathers a batch (realtime's conversation frames) acts once, after
+    every event of the commit was delivered."""
+    bus = EventBus()
+    seen: list[str] = []
+    bus.subscribe(Event, lambda event: seen.append(f"event {event.shop_id}"))
+    bus.after_dispatch(lambda: seen.append("after"))
+    bus.dispatch([Event(shop_id=1), Event(shop_id=2)])
+    bus.dispatch([])  # nothing committed, nothing to do
+    assert seen == ["event 1", "event 2", "after"]

@@ -35,11 +35,27 @@ class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
         self._captures: list[list[Event]] = []
+        self._after_dispatch: list[Callable[[], None]] = []
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         self._handlers[event_type].append(handler)
 
+    def after_dispatch(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` after each dispatch of a commit's events: a subscriber that gathers
+        what a batch changed can then act once for all of it."""
+        self._after_dispatch.append(hook)
+
     def dispatch(self, events: list[Event]) -> None:
+        self._deliver(events)
+        if not events:
+            return
+        for hook in self._after_dispatch:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-dispatch hook failed", extra={"handler": _name(hook)})
+
+    def _deliver(self, events: list[Event]) -> None:
         for event in events:
             for capture in self._captures:
                 capture.append(event)
@@ -65,5 +81,5 @@ class EventBus:
             self._captures = [c for c in self._captures if c is not recorded]
 
 
-def _name(handler: Handler) -> str:
+def _name(handler: Callable[..., None]) -> str:
     return getattr(handler, "__qualname__", repr(handler))

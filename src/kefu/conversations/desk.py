@@ -188,6 +188,18 @@ def _summaries(session: Session, shop_id: int, rows: Sequence[Any]) -> list[dict
     return out
 
 
+def summaries(
+    session: Session, *, shop_id: int, conversation_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """Several summaries in one query (what a batch of new conversations needs)."""
+    if not conversation_ids:
+        return {}
+    rows = session.execute(
+        _summary_query(shop_id).where(Conversation.id.in_(list(conversation_ids)))
+    ).all()
+    return {item["id"]: item for item in _summaries(session, shop_id, rows)}
+
+
 def summary(session: Session, *, shop_id: int, conversation_id: int) -> dict[str, Any]:
     rows = session.execute(_summary_query(shop_id).where(Conversation.id == conversation_id)).all()
     if not rows:

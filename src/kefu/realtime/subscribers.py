@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -63,12 +65,22 @@ def snapshot_payload(message: MessageSnapshot) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Changed:
+    customer_id: int
+    team_ids: set[int] = field(default_factory=set)
+    agent_ids: set[int] = field(default_factory=set)
+
+
 class Publisher:
     def __init__(self, hub: Hub, session_factory: Callable[[], Session]) -> None:
         self.hub = hub
         self.session_factory = session_factory
+        # Conversations changed by the commit being dispatched, per dispatching thread.
+        self._local = threading.local()
 
     def install(self, bus: EventBus) -> None:
+        bus.after_dispatch(self.flush)
         bus.subscribe(MessageReceived, self.on_message)
         bus.subscribe(ReplySent, self.on_message)
         bus.subscribe(ConversationStarted, self.on_started)
@@ -127,25 +139,48 @@ class Publisher:
         team_ids: list[int | None],
         agent_ids: list[int | None],
     ) -> None:
+        """Gathered, and sent once per commit by :meth:`flush` with one query for all: a
+        batch of new conversations (started, then routed) costs one summary query."""
+        pending: dict[tuple[int, int], _Changed] = self._local.__dict__.setdefault("pending", {})
+        changed = pending.setdefault((shop_id, conversation_id), _Changed(customer_id))
+        changed.team_ids.update(t for t in team_ids if t is not None)
+        changed.agent_ids.update(a for a in agent_ids if a is not None)
+
+    def flush(self) -> None:
+        pending: dict[tuple[int, int], _Changed] = self._local.__dict__.pop("pending", {})
+        if not pending:
+            return
+        by_shop: dict[int, list[int]] = {}
+        for shop_id, conversation_id in pending:
+            by_shop.setdefault(shop_id, []).append(conversation_id)
         with self.session_factory() as session:
-            summary = desk.summary(session, shop_id=shop_id, conversation_id=conversation_id)
-        self.hub.publish(
-            shop_channel(shop_id),
-            {"type": "conversation", "conversation": summary},
-            audience=audience_of(team_ids=team_ids, agent_ids=agent_ids),
-        )
-        self.hub.publish(
-            buyer_channel(shop_id, customer_id),
-            {
-                "type": "conversation",
-                "conversation": {
-                    "id": summary["id"],
-                    "status": summary["status"],
-                    "team_name": summary["team_name"],
-                    "assignee_name": summary["assignee_name"],
+            found = {
+                shop_id: desk.summaries(session, shop_id=shop_id, conversation_ids=ids)
+                for shop_id, ids in by_shop.items()
+            }
+        for (shop_id, conversation_id), changed in pending.items():
+            summary = found[shop_id].get(conversation_id)
+            if summary is None:
+                continue
+            self.hub.publish(
+                shop_channel(shop_id),
+                {"type": "conversation", "conversation": summary},
+                audience=audience_of(
+                    team_ids=list(changed.team_ids), agent_ids=list(changed.agent_ids)
+                ),
+            )
+            self.hub.publish(
+                buyer_channel(shop_id, changed.customer_id),
+                {
+                    "type": "conversation",
+                    "conversation": {
+                        "id": summary["id"],
+                        "status": summary["status"],
+                        "team_name": summary["team_name"],
+                        "assignee_name": summary["assignee_name"],
+                    },
                 },
-            },
-        )
+            )
 
     def on_started(self, event: ConversationStarted) -> None:
         self._conversation_frames(
