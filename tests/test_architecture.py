@@ -21,6 +21,7 @@ PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
+    "history", "receipts", "availability",
 }  # fmt: skip
 CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
 

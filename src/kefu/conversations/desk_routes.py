@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Presence, Role
-from kefu.conversations import desk, messages, uploads
+from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import ConversationStatus, SenderType
 from kefu.db import MAX_ID
@@ -185,7 +185,7 @@ def post_message(
     the stored message."""
     _check(uow, principal, conversation_id)  # another shop's id: 404 for every caller
     agent_id = _agent_id(principal)
-    before = messages.find_by_client_id(
+    before = conversations.find_by_client_id(
         uow.session, conversation_id=conversation_id, client_msg_id=body.client_msg_id
     )
     message = conversations.send_reply(
@@ -199,7 +199,7 @@ def post_message(
         is_private=body.is_private,
         attachment_id=body.attachment_id,
     )
-    files_of = messages.attachments_of(uow.session, [message])
+    files_of = conversations.attachments_of(uow.session, [message])
     payload = desk.message_payload(message, files_of.get(message.attachment_id or 0))
     return JSONResponse(payload, status_code=200 if before is not None else 201)
 
@@ -299,7 +299,7 @@ def upload(
     ensure_role(principal, Role.AGENT)
     settings = context.settings
     data = file.file.read(settings.max_upload_bytes + 1)
-    attachment = uploads.store_upload(
+    attachment = conversations.store_upload(
         uow,
         shop_id=principal.shop_id,
         directory=settings.uploads_path,
@@ -316,7 +316,7 @@ def uploaded_file(
     key: str, uow: UnitOfWork = Depends(get_uow), context: AppContext = Depends(get_context)
 ) -> FileResponse:
     """A sent image. The random key is the capability: it appears only in conversations."""
-    attachment = uploads.find_by_key(uow.session, key=key)
+    attachment = conversations.find_by_key(uow.session, key=key)
     return FileResponse(
         context.settings.uploads_path / attachment.key,
         media_type=attachment.content_type,

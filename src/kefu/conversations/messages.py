@@ -21,7 +21,6 @@ from kefu.conversations.events import (
     ConversationReopened,
     MessageReceived,
     MessageSnapshot,
-    ReceiptsUpdated,
     ReplySent,
 )
 from kefu.conversations.models import (
@@ -377,109 +376,9 @@ def _attachment(session: Session, message: Message) -> Attachment | None:
     return session.get(Attachment, message.attachment_id)
 
 
-def list_messages(
-    session: Session,
-    *,
-    shop_id: int,
-    conversation_id: int,
-    after_seq: int = 0,
-    include_private: bool = True,
-    limit: int = MAX_PAGE_SIZE,
-) -> list[Message]:
-    """Messages after a sequence number, oldest first: what a reconnecting client missed."""
-    get_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
-    query = select(Message).where(
-        Message.shop_id == shop_id,
-        Message.conversation_id == conversation_id,
-        Message.seq > after_seq,
-    )
-    if not include_private:
-        query = query.where(Message.is_private.is_(False))
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    return list(session.scalars(query.order_by(Message.seq).limit(limit)))
-
-
-def latest_messages(
-    session: Session, *, shop_id: int, conversation_id: int, limit: int, include_private: bool
-) -> list[Message]:
-    """The newest messages, oldest first (what a page shows when it opens)."""
-    query = select(Message).where(
-        Message.shop_id == shop_id, Message.conversation_id == conversation_id
-    )
-    if not include_private:
-        query = query.where(Message.is_private.is_(False))
-    newest = list(session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
-    return newest[::-1]
-
-
-def attachments_of(session: Session, messages: list[Message]) -> dict[int, Attachment]:
-    ids = {m.attachment_id for m in messages if m.attachment_id is not None}
-    if not ids:
-        return {}
-    return {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
-
-
-def update_receipts(
-    uow: UnitOfWork,
-    *,
-    shop_id: int,
-    conversation_id: int,
-    shop_delivered_seq: int | None = None,
-    shop_read_seq: int | None = None,
-    buyer_read_seq: int | None = None,
-    commit: bool = True,
-) -> Conversation:
-    """Raise the receipts (never lower them, never past the last message). Emits only when
-    something moved, so a desk repeating itself costs one read."""
-    conversation = get_conversation(uow.session, shop_id=shop_id, conversation_id=conversation_id)
-    moved = False
-    for name, value in (
-        ("shop_delivered_seq", shop_delivered_seq),
-        ("shop_read_seq", shop_read_seq),
-        ("buyer_read_seq", buyer_read_seq),
-    ):
-        if value is None:
-            continue
-        if value < 0:
-            raise Invalid("seq must be 0 or more", field="seq")
-        value = min(value, conversation.last_seq)
-        if value > getattr(conversation, name):
-            setattr(conversation, name, value)
-            moved = True
-    # What was read was received.
-    if conversation.shop_read_seq > conversation.shop_delivered_seq:
-        conversation.shop_delivered_seq = conversation.shop_read_seq
-    if moved:
-        uow.collect(
-            ReceiptsUpdated(
-                shop_id=shop_id,
-                conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
-                team_id=conversation.team_id,
-                assignee_id=conversation.assignee_id,
-                shop_delivered_seq=conversation.shop_delivered_seq,
-                shop_read_seq=conversation.shop_read_seq,
-                buyer_read_seq=conversation.buyer_read_seq,
-            )
-        )
-    if commit:
-        uow.commit()
-    return conversation
-
-
 def reopen_if_closed(conversation: Conversation) -> bool:
     if conversation.status is ConversationStatus.CLOSED:
         conversation.status = ConversationStatus.OPEN
         conversation.closed_at = None
         return True
     return False
-
-
-def find_by_client_id(
-    session: Session, *, conversation_id: int, client_msg_id: str
-) -> Message | None:
-    return session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
-        )
-    )

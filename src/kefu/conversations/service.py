@@ -13,30 +13,37 @@ from uuid import uuid4
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from kefu.accounts import presence
 from kefu.accounts import service as accounts
-from kefu.accounts.models import Agent, Presence
+from kefu.accounts.models import Agent
 from kefu.conversations import routing
+from kefu.conversations.availability import (
+    desk_connected,
+    desks_alive,
+    release_agent,
+    set_agent_capacity,
+    set_agent_presence,
+)
 from kefu.conversations.events import (
     ConversationClosed,
     ConversationReopened,
     ConversationStarted,
 )
+from kefu.conversations.history import (
+    attachments_of,
+    find_by_client_id,
+    latest_messages,
+    list_messages,
+)
 from kefu.conversations.messages import (
     MAX_CLIENT_MSG_ID_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_PAGE_SIZE,
-    attachments_of,
     check_body,
-    find_by_client_id,
     get_conversation,
-    latest_messages,
-    list_messages,
     lock_conversation,
     receive_message,
     reopen_if_closed,
     send_reply,
-    update_receipts,
 )
 from kefu.conversations.models import (
     Channel,
@@ -45,6 +52,7 @@ from kefu.conversations.models import (
     Message,
     SenderType,
 )
+from kefu.conversations.receipts import update_receipts
 from kefu.conversations.uploads import find_by_key, store_upload
 from kefu.crm import service as crm
 from kefu.errors import Conflict, Invalid, NotFound
@@ -58,6 +66,7 @@ __all__ = [
     "attachments_of",
     "check_body",
     "close_conversation",
+    "desk_connected",
     "desks_alive",
     "find_by_client_id",
     "find_by_key",
@@ -71,13 +80,13 @@ __all__ = [
     "release_agent",
     "reopen_conversation",
     "send_reply",
+    "set_agent_capacity",
+    "set_agent_presence",
     "start_conversation",
     "store_upload",
     "transfer_conversation",
     "update_receipts",
 ]
-
-BOT_NAME = "智能客服"
 
 
 def start_conversation(
@@ -331,76 +340,6 @@ def _active_agent(session: Session, *, shop_id: int, agent_id: int) -> Agent:
         raise Invalid("no such agent in this shop", field="agent_id") from exc
     if not agent.is_active:
         raise Invalid("this agent is deactivated", field="agent_id")
-    return agent
-
-
-def set_agent_presence(
-    uow: UnitOfWork, *, shop_id: int, agent_id: int, status: Presence, commit: bool = True
-) -> Agent:
-    """An agent chose online / away / offline; coming online serves their teams' queues."""
-    agent = presence.set_presence(
-        uow, shop_id=shop_id, agent_id=agent_id, presence=status, commit=False
-    )
-    if status is Presence.ONLINE:
-        uow.session.flush()
-        routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
-    if commit:
-        uow.commit()
-    return agent
-
-
-def desk_connected(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> Agent:
-    agent = presence.desk_connected(uow, shop_id=shop_id, agent_id=agent_id, commit=False)
-    uow.session.flush()
-    routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
-    uow.commit()
-    return agent
-
-
-def release_agent(uow: UnitOfWork, *, shop_id: int, agent_id: int) -> int:
-    """A deactivated agent's open conversations go back to their teams and are routed
-    again (oldest first). Returns how many. Nothing happens for an active agent."""
-    agent = accounts.get_agent(uow.session, shop_id=shop_id, agent_id=agent_id)
-    if agent.is_active:
-        return 0
-    theirs = list(
-        uow.session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.shop_id == shop_id,
-                Conversation.assignee_id == agent_id,
-                Conversation.status == ConversationStatus.OPEN,
-            )
-            .order_by(Conversation.last_message_at)
-        )
-    )
-    for conversation in theirs:
-        routing.assign(uow, conversation, agent=None, reason="released", by_agent_id=None)
-        routing.route(uow, conversation)
-    uow.commit()
-    return len(theirs)
-
-
-def desks_alive(uow: UnitOfWork, *, agent_ids: Sequence[int]) -> None:
-    """The heartbeat of this process's open desks; agents it brings back get their queues."""
-    returned = presence.heartbeat(uow, agent_ids=agent_ids, commit=False)
-    uow.session.flush()
-    for agent in returned:
-        if agent.presence is Presence.ONLINE:
-            routing.drain_teams_of(uow, shop_id=agent.shop_id, agent_id=agent.id)
-    uow.commit()
-
-
-def set_agent_capacity(
-    uow: UnitOfWork, *, shop_id: int, agent_id: int, capacity: int, commit: bool = True
-) -> Agent:
-    agent = presence.set_capacity(
-        uow, shop_id=shop_id, agent_id=agent_id, capacity=capacity, commit=False
-    )
-    uow.session.flush()
-    routing.drain_teams_of(uow, shop_id=shop_id, agent_id=agent_id)
-    if commit:
-        uow.commit()
     return agent
 
 
