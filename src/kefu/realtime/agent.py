@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +35,7 @@ from kefu.realtime.runtime import Realtime
 from kefu.realtime.sockets import (
     TYPING_EVERY,
     UNAUTHORISED,
+    SocketSession,
     context_of,
     error_frame,
     guard,
@@ -69,7 +69,7 @@ class PendingReceipt:
             self.read = max(self.read or 0, read)
 
 
-class DeskSocket:
+class DeskSocket(SocketSession):
     def __init__(
         self,
         context: AppContext,
@@ -78,13 +78,11 @@ class DeskSocket:
         locale: str,
         raw_token: str = "",
     ) -> None:
-        self.context = context
+        super().__init__(context, locale)
         self.raw_token = raw_token
         self.recheck: asyncio.Future[None] | None = None
-        self.realtime: Realtime = context.realtime
         self.principal = principal
         self.viewer = viewer
-        self.locale = locale
         self.customers: dict[int, int] = {}  # conversation → customer, for typing frames
         self.last_typing: dict[int, float] = {}
         # Conversations this desk opened (synced): it hears their messages live even when
@@ -92,7 +90,6 @@ class DeskSocket:
         self.watching: dict[int, None] = {}
         # Receipts waiting for the writer, per conversation.
         self.receipts: dict[int, PendingReceipt] = {}
-        self.connection: Connection
 
     @property
     def agent_id(self) -> int:
@@ -105,13 +102,6 @@ class DeskSocket:
         if self.agent_id in audience.agent_ids or audience.conversation_id in self.watching:
             return True
         return bool(self.viewer.team_ids and audience.team_ids & self.viewer.team_ids)
-
-    def _run(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
-        def run() -> Any:
-            with self.context.unit_of_work() as uow:
-                return fn(uow)
-
-        return to_thread.run_sync(run)
 
     def control(self, _text: str) -> None:
         """The agent's access changed somewhere: check the session again before anything."""
@@ -132,7 +122,7 @@ class DeskSocket:
             return fresh, viewer
 
         try:
-            self.principal, self.viewer = await self._run(check)
+            self.principal, self.viewer = await self.run(check)
         except DomainError as exc:
             self.connection.send(error_frame(exc, self.locale))
             self.connection.close_code = UNAUTHORISED
@@ -148,10 +138,7 @@ class DeskSocket:
         try:
             frame = parse_agent(text)
         except BadFrame as exc:
-            self.connection.send(
-                {"type": "error", "code": "bad_frame", "message": exc.message}
-                | ({"client_msg_id": exc.client_msg_id} if exc.client_msg_id else {})
-            )
+            self.refuse_frame(exc)
             return
         client_msg_id = frame.client_msg_id if isinstance(frame, AgentSend) else None
         await guard(self.connection, self.locale, client_msg_id, self._dispatch(frame))
@@ -174,7 +161,7 @@ class DeskSocket:
 
     async def send(self, frame: AgentSend) -> None:
         wait = self.realtime.agent_limits.retry_after(f"agent:{self.agent_id}")
-        if wait and not await self._stored(frame.conversation_id, frame.client_msg_id):
+        if wait and not await self.already_stored(frame.conversation_id, frame.client_msg_id):
             raise rate_limited(wait)  # a resent reply is answered whatever the allowance
         conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
         shop_id, agent_id, name, viewer = (
@@ -214,15 +201,6 @@ class DeskSocket:
             ),
         )
 
-    async def _stored(self, conversation_id: int, client_msg_id: str) -> bool:
-        def find(uow: UnitOfWork) -> bool:
-            found = conversations.find_by_client_id(
-                uow.session, conversation_id=conversation_id, client_msg_id=client_msg_id
-            )
-            return found is not None
-
-        return bool(await self._run(find))
-
     async def sync(self, frame: AgentSync) -> None:
         shop_id, viewer = self.principal.shop_id, self.viewer
 
@@ -247,7 +225,7 @@ class DeskSocket:
                 "buyer_read_seq": conversation.buyer_read_seq,
             }
 
-        reply = await self._run(read)
+        reply = await self.run(read)
         self.watching.pop(frame.conversation_id, None)
         self.watching[frame.conversation_id] = None
         while len(self.watching) > WATCH_LIMIT:
@@ -268,7 +246,7 @@ class DeskSocket:
                     uow.session, shop_id=shop_id, conversation_id=conversation_id, viewer=viewer
                 ).customer_id
 
-            customer_id = self.customers[conversation_id] = await self._run(find)
+            customer_id = self.customers[conversation_id] = await self.run(find)
         self.realtime.hub.publish(
             buyer_channel(self.principal.shop_id, customer_id),
             {
@@ -321,7 +299,7 @@ class DeskSocket:
                 uow, shop_id=shop_id, agent_id=agent_id, status=Presence(frame.status)
             )
 
-        await self._run(job)
+        await self.run(job)
 
 
 def same_origin(websocket: WebSocket) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from anyio import to_thread
@@ -25,9 +24,9 @@ from kefu.realtime.frames import (
     parse_buyer,
 )
 from kefu.realtime.hub import Audience, Connection, audience_of, buyer_channel, shop_channel
-from kefu.realtime.runtime import Realtime
 from kefu.realtime.sockets import (
     TYPING_EVERY,
+    SocketSession,
     context_of,
     guard,
     rate_limited,
@@ -47,35 +46,22 @@ ROUTE_FRESH_SECONDS = 10.0
 # --- buyer ---------------------------------------------------------------------------
 
 
-class BuyerSocket:
+class BuyerSocket(SocketSession):
     def __init__(self, context: AppContext, visitor: Visitor, locale: str) -> None:
-        self.context = context
-        self.realtime: Realtime = context.realtime
+        super().__init__(context, locale)
         self.visitor = visitor
-        self.locale = locale
         self.conversation_id: int | None = None
         self.last_typing = 0.0
         # Messages this socket sent that are not acknowledged yet: their echo is skipped.
         self.in_flight: set[str] = set()
         # (when looked up, team, assignee) of the conversation, for typing frames' audience.
         self.route: tuple[float, int | None, int | None] | None = None
-        self.connection: Connection
-
-    def _read(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
-        def run() -> Any:
-            with self.context.unit_of_work() as uow:
-                return fn(uow)
-
-        return to_thread.run_sync(run)
 
     async def handle(self, text: str) -> None:
         try:
             frame = parse_buyer(text)
         except BadFrame as exc:
-            self.connection.send(
-                {"type": "error", "code": "bad_frame", "message": exc.message}
-                | ({"client_msg_id": exc.client_msg_id} if exc.client_msg_id else {})
-            )
+            self.refuse_frame(exc)
             return
         client_msg_id = frame.client_msg_id if isinstance(frame, BuyerSend) else None
         await guard(self.connection, self.locale, client_msg_id, self._dispatch(frame))
@@ -99,7 +85,10 @@ class BuyerSocket:
         )
         # A resent message (the outbox after a reconnect) is not a new one: as over REST,
         # it is answered with the stored message whatever the allowance.
-        if wait and not await self._stored(frame.client_msg_id):
+        if wait and not (
+            self.conversation_id is not None
+            and await self.already_stored(self.conversation_id, frame.client_msg_id)
+        ):
             raise rate_limited(wait)
         conversations.check_body(frame.body, allow_empty=frame.attachment_id is not None)
 
@@ -152,19 +141,6 @@ class BuyerSocket:
         """Every frame of this buyer, except the echo of a message this socket is sending."""
         return audience is None or audience.origin not in self.in_flight
 
-    async def _stored(self, client_msg_id: str) -> bool:
-        conversation_id = self.conversation_id
-        if conversation_id is None:
-            return False
-
-        def find(uow: UnitOfWork) -> bool:
-            found = conversations.find_by_client_id(
-                uow.session, conversation_id=conversation_id, client_msg_id=client_msg_id
-            )
-            return found is not None
-
-        return bool(await self._read(find))
-
     async def sync(self, after_seq: int) -> None:
         visitor = self.visitor
 
@@ -191,7 +167,7 @@ class BuyerSocket:
                 "shop_read_seq": conversation.shop_read_seq,
             }
 
-        reply = await self._read(read)
+        reply = await self.run(read)
         self.conversation_id = reply["conversation_id"] or self.conversation_id
         self.connection.send(reply)
 
@@ -212,7 +188,7 @@ class BuyerSocket:
                 )
                 return found.team_id, found.assignee_id
 
-            self.route = (now, *await self._read(where))
+            self.route = (now, *await self.run(where))
         _, team_id, assignee_id = self.route
         self.realtime.hub.publish(
             shop_channel(self.visitor.shop_id),

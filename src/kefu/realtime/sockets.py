@@ -13,12 +13,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from anyio import to_thread
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from kefu.conversations import service as conversations
 from kefu.errors import DomainError, RateLimited
+from kefu.realtime.frames import BadFrame
 from kefu.realtime.hub import Connection, encode
 from kefu.realtime.runtime import Realtime
+from kefu.uow import UnitOfWork
 from kefu.web.context import AppContext
 from kefu.web.errors import localised
 
@@ -165,3 +169,41 @@ async def guard(
     except Exception:
         log.exception("websocket frame failed")
         connection.send(server_error(client_msg_id))
+
+
+class SocketSession:
+    """What a buyer's and an agent's socket both hold and do."""
+
+    connection: Connection
+
+    def __init__(self, context: AppContext, locale: str) -> None:
+        self.context = context
+        self.realtime: Realtime = context.realtime
+        self.locale = locale
+
+    def run(self, fn: Callable[[UnitOfWork], Any]) -> Awaitable[Any]:
+        """``fn`` in a unit of work of its own, on a worker thread (reads, presence)."""
+
+        def in_unit_of_work() -> Any:
+            with self.context.unit_of_work() as uow:
+                return fn(uow)
+
+        return to_thread.run_sync(in_unit_of_work)
+
+    async def already_stored(self, conversation_id: int, client_msg_id: str) -> bool:
+        """A resent message (an outbox after a reconnect) is not a new one: it is answered
+        whatever the rate limit says."""
+
+        def find(uow: UnitOfWork) -> bool:
+            found = conversations.find_by_client_id(
+                uow.session, conversation_id=conversation_id, client_msg_id=client_msg_id
+            )
+            return found is not None
+
+        return bool(await self.run(find))
+
+    def refuse_frame(self, exc: BadFrame) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": "bad_frame", "message": exc.message}
+        if exc.client_msg_id:
+            frame["client_msg_id"] = exc.client_msg_id
+        self.connection.send(frame)
