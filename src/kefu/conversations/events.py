@@ -41,7 +41,7 @@ class ConversationRef:
     team_id: int | None
     assignee_id: int | None
     status: str
-    last_seq: int = 0
+    last_seq: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,9 +96,9 @@ class ConversationAssigned(Event):
 class ConversationClosed(Event):
     conversation_id: int
     closed_by_agent_id: int | None
-    customer_id: int = 0
-    team_id: int | None = None
-    assignee_id: int | None = None
+    customer_id: int
+    team_id: int | None
+    assignee_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -130,7 +130,7 @@ class Publisher:
                 else None,
             )
 
-    def _conversation_frames(
+    def _changed(
         self,
         *,
         shop_id: int,
@@ -183,7 +183,7 @@ class Publisher:
             )
 
     def on_started(self, event: ConversationStarted) -> None:
-        self._conversation_frames(
+        self._changed(
             shop_id=event.shop_id,
             conversation_id=event.conversation_id,
             customer_id=event.customer_id,
@@ -192,7 +192,7 @@ class Publisher:
         )
 
     def on_assigned(self, event: ConversationAssigned) -> None:
-        self._conversation_frames(
+        self._changed(
             shop_id=event.shop_id,
             conversation_id=event.conversation_id,
             customer_id=event.customer_id,
@@ -201,7 +201,7 @@ class Publisher:
         )
 
     def on_closed_or_reopened(self, event: ConversationClosed | ConversationReopened) -> None:
-        self._conversation_frames(
+        self._changed(
             shop_id=event.shop_id,
             conversation_id=event.conversation_id,
             customer_id=event.customer_id,
