@@ -27,6 +27,7 @@ from kefu.db import (
 from kefu.errors import DomainError
 from kefu.events import EventBus
 from kefu.logs import configure_logging
+from kefu.nlp.cli import nlp
 from kefu.uow import UnitOfWork
 
 EXIT_SETTINGS = 2
@@ -280,3 +281,6 @@ def check() -> None:
     click.echo(
         f"redis:     {'configured' if settings.redis_url else 'not configured (single process)'}"
     )
+
+
+main.add_command(nlp)
