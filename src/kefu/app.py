@@ -15,6 +15,9 @@ from kefu.accounts import pages as account_pages
 from kefu.accounts import routes as account_routes
 from kefu.accounts import staff_pages, token_pages
 from kefu.analytics import pages as analytics_pages
+from kefu.bot import pages as bot_pages
+from kefu.bot import routes as bot_routes
+from kefu.bot import subscribers as bot_subscribers
 from kefu.channels import pages as chat_pages
 from kefu.channels import routes as widget_routes
 from kefu.clock import Clock, SystemClock
@@ -26,6 +29,8 @@ from kefu.conversations import subscribers as conversation_subscribers
 from kefu.crm import routes as crm_routes
 from kefu.db import ensure_sqlite_directory, make_engine, make_session_factory
 from kefu.events import EventBus
+from kefu.kb import pages as kb_pages
+from kefu.kb import routes as kb_routes
 from kefu.realtime import routes as realtime_routes
 from kefu.realtime.runtime import Realtime
 from kefu.shops import routes as shop_routes
@@ -66,6 +71,8 @@ def create_app(
         redis_url=settings.redis_url,
         new_visitors_per_minute=settings.new_visitors_per_minute,
     )
+    # After realtime: a buyer's line reaches the desks before the bot's answer to it.
+    bot_subscribers.install(bus, unit_of_work)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -113,6 +120,10 @@ def create_app(
         widget_routes.router,
         chat_pages.router,
         realtime_routes.router,
+        kb_routes.router,
+        kb_pages.router,
+        bot_routes.router,
+        bot_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

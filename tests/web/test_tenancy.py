@@ -23,6 +23,8 @@ from starlette.routing import Mount
 from kefu.accounts import auth
 from kefu.accounts.auth import LoginPolicy
 from kefu.accounts.models import Role
+from kefu.bot import service as bot
+from kefu.bot.schemas import BotSettingsIn
 from kefu.channels.visitors import (
     encode_identity,
     issue_visitor_token,
@@ -33,6 +35,7 @@ from kefu.config import Settings
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel, SenderType
 from kefu.crm import service as crm
+from kefu.kb import service as kb
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from tests.conftest import TEST_SECRET
@@ -58,6 +61,10 @@ WIDGET_API = "/api/v1/widget/"
 # buyer starts name the shop by its code; an upload's random key is its capability.
 # test_public_routes_show_nothing_of_a_shop_but_its_name walks them.
 PUBLIC_ROUTES = {"/api/v1/widget/{shop}/session", "/chat/{shop}", "/uploads/{key}"}
+# Path parameters that name no row of a shop: the bot's intent number (1–118) picks a row
+# of the built-in intent table, and each shop edits its own copy of it.
+# test_a_shop_changing_its_bot_leaves_the_other_shops_bot_alone walks those routes.
+SHOP_NEUTRAL_PARAMS = {"number"}
 
 
 @dataclass
@@ -72,6 +79,8 @@ class Tenant:
     upload_id: int
     upload_key: str
     secrets: list[str] = field(default_factory=list)  # strings only this shop's data contains
+    entry_id: int = 0  # an FAQ entry
+    group_id: int = 0  # a group of unanswered questions
 
     @property
     def ids(self) -> dict[str, int]:
@@ -82,7 +91,39 @@ class Tenant:
             "customer_id": self.customer_id,
             "conversation_id": self.conversation_id,
             "token_id": self.token_id,
+            "entry_id": self.entry_id,
+            "group_id": self.group_id,
         }
+
+
+def _add_kb(
+    uow_factory: UowFactory, tenant: Tenant, question: str, answer: str, asked: str
+) -> None:
+    """An FAQ entry and an unanswered question, both only this shop's."""
+    shop_id = tenant.staff.shop.id
+    with uow_factory() as uow:
+        tenant.entry_id = kb.create_entry(
+            uow, shop_id=shop_id, questions=[question], answer=answer, category=question[:2]
+        ).id
+    with uow_factory() as uow:
+        recorded = kb.record_unanswered(uow, shop_id=shop_id, text=asked)
+        assert recorded is not None
+        tenant.group_id = recorded.group_id
+    tenant.secrets += [question, answer, asked]
+
+
+def _set_bot(uow_factory: UowFactory, tenant: Tenant, greeting: str) -> None:
+    """The shop's own bot greeting and one edit of its intent table."""
+    with uow_factory() as uow:
+        bot.update_settings(
+            uow, shop_id=tenant.staff.shop.id, changes=BotSettingsIn(greeting=greeting)
+        )
+    with uow_factory() as uow:
+        bot.set_intent_route(
+            uow, shop_id=tenant.staff.shop.id, intent="买家讨价还价", team_code="promotion",
+            action=None,
+        )  # fmt: skip
+    tenant.secrets.append(greeting)
 
 
 def _tenant(
@@ -186,6 +227,12 @@ def world(app: FastAPI, uow_factory: UowFactory, settings: Settings) -> Iterator
     b = _tenant(
         uow_factory, uploads, "beta", "贝塔买家", "B店机密:订单778899改地址", "B店客服:已改到杭州"
     )
+    _add_kb(uow_factory, a, "A店问答:有M码吗", "A店答案:有的", "A店未答:能开发票吗")
+    _add_kb(
+        uow_factory, b, "B店机密问答:会员暗号", "B店机密答案:暗号是北极星", "B店机密未答:仓库在哪"
+    )
+    _set_bot(uow_factory, a, "A店欢迎语:阿尔法")
+    _set_bot(uow_factory, b, "B店机密欢迎语:贝塔暗号")
     with ExitStack() as stack:
         callers = []
         for role, agent in (
@@ -243,8 +290,16 @@ def _routes(app: FastAPI) -> list[Any]:
     return routes
 
 
+def _body(response: Any) -> Any:
+    """A JSON answer parsed; anything else (an exported file) as text."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return response.text
+
+
 def _params(route: Any) -> list[str]:
-    return list(route.param_convertors)
+    """The route's path parameters that are ids of a shop's rows."""
+    return [name for name in route.param_convertors if name not in SHOP_NEUTRAL_PARAMS]
 
 
 def _no_leak(response: Any, b: Tenant, where: str) -> None:
@@ -273,6 +328,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/conversations/{conversation_id}/transfer"): {"team_id": 1},
     ("POST", "/api/v1/conversations/{conversation_id}/assign"): {"agent_id": 1},
     ("POST", "/api/v1/conversations/{conversation_id}/read"): {"seq": 2},
+    ("PATCH", "/api/v1/kb/entries/{entry_id}"): {"answer": "A店改了B店的答案", "enabled": False},
+    ("POST", "/api/v1/kb/unanswered/{group_id}/entry"): {"answer": "A店替B店回答"},
+    ("POST", "/api/v1/kb/unanswered/{group_id}/phrasing"): {"entry_id": 1},
 }
 
 
@@ -288,7 +346,7 @@ def _b_snapshot(world: World, routes: list[Any]) -> dict[str, Any]:
         buyer = {"X-Visitor-Token": world.b.visitor_token}
         response = world.b_owner.get(url, headers=buyer if url.startswith(WIDGET_API) else None)
         assert response.status_code == 200, f"control: B's owner GET {url} -> {response.text}"
-        snapshot[url] = response.json()
+        snapshot[url] = _body(response)
     return snapshot
 
 
@@ -351,6 +409,13 @@ PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/staff/{agent_id}/active"): {"active": "false"},
     ("POST", "/staff/{agent_id}/password"): {"password": "taken over by A"},
     ("POST", "/tokens/{token_id}/revoke"): {},
+    ("GET", "/kb/{entry_id}"): {},
+    ("POST", "/kb/{entry_id}"): {"questions": "A店改B店", "answer": "A店改的答案"},
+    ("POST", "/kb/{entry_id}/enabled"): {"enabled": "false"},
+    ("POST", "/kb/{entry_id}/delete"): {},
+    ("POST", "/kb/unanswered/{group_id}/entry"): {"questions": "A店", "answer": "A店替B店回答"},
+    ("POST", "/kb/unanswered/{group_id}/phrasing"): {"entry_id": "1"},
+    ("POST", "/kb/unanswered/{group_id}/ignore"): {},
 }
 
 
@@ -406,6 +471,14 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
             and {x["id"] for x in j["teams"]} <= set(a.team_ids)
             and (j["me"] is None or j["me"]["id"] in agents)
         ),
+        "/api/v1/kb/entries": lambda j: [x["id"] for x in j["entries"]] == [a.entry_id],
+        "/api/v1/kb/suggest": lambda j: j == [],  # no text, no suggestion
+        "/api/v1/kb/match": lambda j: j["kind"] == "none",
+        "/api/v1/kb/export": lambda t: "A店问答:有M码吗" in t and "A店答案:有的" in t,
+        "/api/v1/kb/unanswered": lambda j: [x["id"] for x in j["groups"]] == [a.group_id],
+        "/api/v1/kb/lint": lambda j: j["entries"] == 1,
+        "/api/v1/bot/settings": lambda j: j["greeting"] == "A店欢迎语:阿尔法",
+        "/api/v1/bot/intents": lambda j: sum(x["edited"] for x in j) == 1,
     }
 
 
@@ -429,7 +502,7 @@ def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World
                 assert caller.role is not Role.OWNER, where
                 continue
             assert response.status_code == 200, f"{where}: {response.text}"
-            assert expected[route.path](response.json()), f"{where}: {response.json()}"
+            assert expected[route.path](_body(response)), f"{where}: {response.text}"
             seen.add(route.path)
             # Filters given B's ids or B's names find nothing in A's shop.
             for query in route.dependant.query_params if hasattr(route, "dependant") else []:
@@ -479,7 +552,9 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
     _assert_b_intact(world, routes, before)
 
 
-SUPERVISOR_PAGES = {"/staff"}
+SUPERVISOR_PAGES = {
+    "/staff", "/kb/new", "/kb/import", "/kb/unanswered", "/kb/lint", "/settings/bot",
+}  # fmt: skip
 OWNER_PAGES = {"/tokens", "/settings/widget"}
 
 
@@ -493,7 +568,8 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
     ]
     assert "/" in {p.path for p in pages}
     for page in pages:
-        assert not _params(page), f"{page.path}: a page with ids; walk it with B's ids"
+        if _params(page):
+            continue  # walked with B's ids: test_every_page_form_with_an_id_…
         for caller in world.callers[:3]:  # pages are for people: session callers
             response = caller.client.get(page.path)
             _no_leak(response, world.b, f"GET {page.path} as {caller.name}")
@@ -505,6 +581,10 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
             assert response.status_code == 200, f"GET {page.path} as {caller.name}"
             if page.path == "/staff":
                 assert "owner@alpha.test" in response.text
+            if page.path == "/kb":
+                assert "A店问答:有M码吗" in response.text
+            if page.path == "/kb/unanswered":
+                assert "A店未答:能开发票吗" in response.text
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations
@@ -591,3 +671,32 @@ def test_public_routes_show_nothing_of_a_shop_but_its_name(
     no_leak(fresh, "a new session in B")
     assert fresh.status_code == 200
     assert (fresh.json()["conversation"], fresh.json()["messages"]) == (None, [])
+
+
+def test_a_shop_changing_its_bot_leaves_the_other_shops_bot_alone(
+    app: FastAPI, world: World
+) -> None:
+    """The routes whose only parameter is an intent number, and the settings forms."""
+    routes = _routes(app)
+    before = _b_snapshot(world, routes)
+    owner = world.callers[0]
+    number = 1
+    assert (
+        owner.client.put(
+            f"/api/v1/bot/intents/{number}", json={"team_code": "complaints"}, headers=owner.headers
+        ).status_code
+        == 200
+    )
+    assert owner.client.patch(
+        "/api/v1/bot/settings", json={"enabled": True, "greeting": "A店新欢迎语"},
+        headers=owner.headers,
+    ).status_code == 200  # fmt: skip
+    page_form = {"team_code": "shipping", "action": "", "csrf_token": owner.headers["X-CSRF-Token"]}
+    response = owner.client.post(
+        f"/settings/bot/intents/{number + 1}", data=page_form, follow_redirects=False
+    )
+    assert response.status_code == 303
+    page = owner.client.get("/settings/bot")
+    _no_leak(page, world.b, "GET /settings/bot")
+    assert "A店新欢迎语" in page.text
+    _assert_b_intact(world, routes, before)

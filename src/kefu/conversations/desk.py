@@ -46,8 +46,11 @@ def customer_display_name(customer: Customer) -> str:
     return f"访客{customer.id}"
 
 
-def message_payload(message: Message, attachment: Attachment | None) -> dict[str, Any]:
-    return {
+def message_payload(
+    message: Message, attachment: Attachment | None, *, for_agents: bool = False
+) -> dict[str, Any]:
+    """A message as clients see it; ``for_agents`` adds what only staff may read."""
+    payload = {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
@@ -60,6 +63,9 @@ def message_payload(message: Message, attachment: Attachment | None) -> dict[str
         "attachment": attachment_payload(attachment),
         "created_at": iso(message.created_at),
     }
+    if for_agents:
+        payload["agent_note"] = message.agent_note
+    return payload
 
 
 def attachment_payload(attachment: Attachment | None) -> dict[str, Any] | None:
@@ -180,6 +186,9 @@ def _summaries(session: Session, shop_id: int, rows: Sequence[Any]) -> list[dict
                 "waiting_since": iso(conversation.waiting_since)
                 if conversation.assignee_id is None and conversation.status.value == "open"
                 else None,
+                "with_bot": conversation.with_bot,
+                "priority": conversation.priority,
+                "handoff_note": conversation.handoff_note,
                 "shop_delivered_seq": conversation.shop_delivered_seq,
                 "shop_read_seq": conversation.shop_read_seq,
                 "buyer_read_seq": conversation.buyer_read_seq,
@@ -225,7 +234,9 @@ def list_desk_conversations(
         query = query.where(Conversation.team_id == team_id)
     if view == "queue":
         query = query.where(Conversation.assignee_id.is_(None)).order_by(
-            Conversation.waiting_since.asc().nulls_last(), Conversation.id
+            Conversation.priority.desc(),
+            Conversation.waiting_since.asc().nulls_last(),
+            Conversation.id,
         )
     else:
         if view == "mine":

@@ -200,7 +200,9 @@ def post_message(
         attachment_id=body.attachment_id,
     )
     files_of = conversations.attachments_of(uow.session, [message])
-    payload = desk.message_payload(message, files_of.get(message.attachment_id or 0))
+    payload = desk.message_payload(
+        message, files_of.get(message.attachment_id or 0), for_agents=True
+    )
     return JSONResponse(payload, status_code=200 if before is not None else 201)
 
 

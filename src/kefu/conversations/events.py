@@ -28,6 +28,7 @@ class MessageSnapshot:
     sender_name: str
     body: str
     is_private: bool
+    agent_note: str  # staff only
     attachment: AttachmentSnapshot | None
     created_at: datetime
 

@@ -31,6 +31,7 @@ from kefu.conversations.models import (
     SenderType,
 )
 from kefu.errors import Conflict, Invalid, NotFound
+from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.validation import clean_text
 
@@ -126,6 +127,7 @@ def snapshot(message: Message, attachment: Attachment | None = None) -> MessageS
         sender_name=message.sender_name,
         body=message.body,
         is_private=message.is_private,
+        agent_note=message.agent_note,
         attachment=None
         if attachment is None
         else AttachmentSnapshot(
@@ -200,6 +202,7 @@ def append(
     sender_name: str = "",
     is_private: bool = False,
     attachment_id: int | None = None,
+    agent_note: str = "",
 ) -> tuple[Message, ConversationRef, bool]:
     """Store a message once. Returns (message, where the conversation stood, created); a
     retry returns the stored message and created=False. Collects no event: the callers say
@@ -254,6 +257,7 @@ def append(
         body=body,
         is_private=is_private,
         attachment_id=attachment_id,
+        agent_note=agent_note[:300],
         created_at=now,
     )
     session.add(message)
@@ -289,6 +293,12 @@ def receive_message(
             )
             reopen_if_closed(conversation)
             previous = conversation.assignee_id
+            with_bot = shops.get_shop(uow.session, shop_id=shop_id).bot_enabled
+            if with_bot:
+                # The bot receives the returning buyer first, as it did the first time.
+                conversation.with_bot, conversation.team_id = True, None
+                conversation.assignee_id = conversation.waiting_since = None
+                conversation.priority, conversation.handoff_note = 0, ""
             uow.collect(
                 ConversationReopened(
                     shop_id=shop_id,
@@ -299,7 +309,8 @@ def receive_message(
                     by_agent_id=None,
                 )
             )
-            routing.route(uow, conversation, prefer_agent_id=previous)
+            if not with_bot:
+                routing.route(uow, conversation, prefer_agent_id=previous)
             where = ref(conversation, last_seq=where.last_seq)
         uow.collect(
             MessageReceived(
@@ -328,9 +339,11 @@ def send_reply(
     sender_name: str = "",
     is_private: bool = False,
     attachment_id: int | None = None,
+    agent_note: str = "",
     commit: bool = True,
 ) -> Message:
-    """An agent's, the bot's or the system's message (or a private note)."""
+    """An agent's, the bot's or the system's message (or a private note). ``agent_note``
+    is shown to staff beside it, never to the buyer (why the bot said it)."""
     if sender_type is SenderType.CUSTOMER:
         raise Invalid("buyers' messages go through receive_message", field="sender_type")
     if sender_type is SenderType.AGENT and sender_agent_id is None:
@@ -350,6 +363,7 @@ def send_reply(
         sender_name=sender_name,
         is_private=is_private,
         attachment_id=attachment_id,
+        agent_note=agent_note,
     )
     if created:
         uow.collect(

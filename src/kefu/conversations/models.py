@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db import Base, UTCDateTime
@@ -63,6 +64,13 @@ class Conversation(Base):
     # Set while the conversation waits in its team's queue for an agent (queue order).
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # With the bot: no team yet, so no queue or agent sees it as waiting; the bot hands it
+    # to a team (``hand_off``) or an agent takes it over.
+    with_bot: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # 1 = urgent (an angry buyer): served before older conversations in its team's queue.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Why it reached a person: the bot's one-line summary (intent, entities, mood).
+    handoff_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # Receipts: how far the shop's desk has received / read the buyer's messages, and how
     # far the buyer has read the shop's. Sequence numbers, only ever raised.
     shop_delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -92,6 +100,8 @@ class Message(Base):
     is_private: Mapped[bool] = mapped_column(default=False)
     # The agent's display name when the message was written (what the buyer saw).
     sender_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # Shown to agents only, never to the buyer: e.g. which FAQ entry the bot answered from.
+    agent_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
     attachment_id: Mapped[int | None] = mapped_column(
         ForeignKey("attachments.id", ondelete="SET NULL"), default=None
     )

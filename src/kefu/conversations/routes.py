@@ -79,6 +79,8 @@ def list_messages(
     )
     files = service.attachments_of(uow.session, messages)
     return [
-        MessageOut.model_validate(desk.message_payload(m, files.get(m.attachment_id or 0)))
+        MessageOut.model_validate(
+            desk.message_payload(m, files.get(m.attachment_id or 0), for_agents=True)
+        )
         for m in messages
     ]

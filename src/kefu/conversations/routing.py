@@ -2,9 +2,9 @@
 
 Round robin among the team's online agents (least recently assigned first), each up to
 their capacity of open conversations. When nobody has room the conversation waits in the
-team's queue, oldest first, and :func:`drain_team` hands it out as soon as someone frees
-up. Every function runs inside the caller's unit of work and takes the team's lock, so two
-processes routing at once never overfill an agent.
+team's queue (urgent first, then oldest first), and :func:`drain_team` hands it out as
+soon as someone frees up. Every function runs inside the caller's unit of work and takes
+the team's lock, so two processes routing at once never overfill an agent.
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ def assign(
     previous_team_id, previous_assignee_id = conversation.team_id, conversation.assignee_id
     if team_id is not None:
         conversation.team_id = team_id
+    # A person or a team has it now: the bot stops answering.
+    conversation.with_bot = False
     conversation.assignee_id = agent.id if agent is not None else None
     if agent is not None:
         agent.last_assigned_at = now
@@ -148,7 +150,7 @@ def route(
 
 
 def queued(session: Session, *, shop_id: int, team_id: int, limit: int) -> list[Conversation]:
-    """The team's queue, oldest first."""
+    """The team's queue: urgent ones first, then oldest first."""
     query = (
         select(Conversation)
         .where(
@@ -157,7 +159,11 @@ def queued(session: Session, *, shop_id: int, team_id: int, limit: int) -> list[
             Conversation.status == ConversationStatus.OPEN,
             Conversation.assignee_id.is_(None),
         )
-        .order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
+        .order_by(
+            Conversation.priority.desc(),
+            Conversation.waiting_since.asc().nulls_last(),
+            Conversation.id,
+        )
         .limit(limit)
     )
     return list(session.scalars(query))

@@ -44,4 +44,5 @@ class MessageOut(BaseModel):
     body: str
     is_private: bool
     attachment: AttachmentOut | None = None
+    agent_note: str = ""  # staff only: e.g. the FAQ entry the bot answered from
     created_at: datetime

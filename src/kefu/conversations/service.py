@@ -71,10 +71,12 @@ __all__ = [
     "find_by_client_id",
     "find_by_key",
     "get_conversation",
+    "hand_off",
     "latest_conversation",
     "latest_messages",
     "list_conversations",
     "list_messages",
+    "lock_conversation",
     "receive_customer_message",
     "receive_message",
     "release_agent",
@@ -100,17 +102,23 @@ def start_conversation(
     route: bool = True,
     commit: bool = True,
 ) -> Conversation:
-    """Open a conversation in a team and (``route``) give it to an agent or the queue."""
+    """Open a conversation in a team and (``route``) give it to an agent or the queue.
+
+    When the shop's bot is on, a routed conversation goes to the bot first instead: no
+    team yet, until the bot hands it on (:func:`hand_off`) or an agent takes it over.
+    """
     session = uow.session
     crm.get_customer(session, shop_id=shop_id, customer_id=customer_id)
     team = shops.get_team_by_code(session, shop_id=shop_id, code=team_code)
+    with_bot = route and shops.get_shop(session, shop_id=shop_id).bot_enabled
     now = uow.clock.now()
     conversation = Conversation(
         shop_id=shop_id,
         customer_id=customer_id,
         channel=channel,
         status=ConversationStatus.OPEN,
-        team_id=team.id,
+        team_id=None if with_bot else team.id,
+        with_bot=with_bot,
         subject=subject[:200],
         last_seq=0,
         created_at=now,
@@ -123,11 +131,11 @@ def start_conversation(
             shop_id=shop_id,
             conversation_id=conversation.id,
             customer_id=customer_id,
-            team_id=team.id,
+            team_id=conversation.team_id,
             channel=channel.value,
         )
     )
-    if route:
+    if route and not with_bot:
         routing.route(uow, conversation)
     if commit:
         uow.commit()
@@ -328,6 +336,38 @@ def transfer_conversation(
     if previous_assignee is not None and previous_assignee != conversation.assignee_id:
         session.flush()
         routing.drain_teams_of(uow, shop_id=shop_id, agent_id=previous_assignee)
+    if commit:
+        uow.commit()
+    return conversation
+
+
+def hand_off(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    conversation_id: int,
+    team_code: str,
+    note: str,
+    priority: int = 0,
+    commit: bool = True,
+) -> Conversation:
+    """The bot passes a conversation to a team (an unknown code: the default team), with
+    a one-line note for the agent. Urgent ones (``priority`` 1) go ahead in the queue.
+    A conversation already with people only gets the note and, if higher, the priority."""
+    session = uow.session
+    conversation = lock_conversation(session, shop_id=shop_id, conversation_id=conversation_id)
+    conversation.handoff_note = note[:300]
+    conversation.priority = max(conversation.priority, priority)
+    if conversation.with_bot and conversation.status is ConversationStatus.OPEN:
+        try:
+            team = shops.get_team_by_code(session, shop_id=shop_id, code=team_code)
+        except NotFound:
+            team = shops.get_team_by_code(session, shop_id=shop_id, code=shops.DEFAULT_TEAM_CODE)
+        previous = conversation.assignee_id
+        routing.assign(
+            uow, conversation, agent=None, reason="handed_off", by_agent_id=None, team_id=team.id
+        )
+        routing.route(uow, conversation, prefer_agent_id=previous, reason="handed_off")
     if commit:
         uow.commit()
     return conversation

@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Role
+from kefu.bot import service as bot
+from kefu.bot.schemas import BotSettingsIn
 from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.commerce.service import OrderLineSpec
 from kefu.crm import service as crm
-from kefu.demo import catalogue, chats
+from kefu.demo import catalogue, chats, faq
 from kefu.demo import people as people_data
 from kefu.demo.orders import STATUS_QUOTA, Buyer, PlannedOrder, plan_orders
 from kefu.shops import service as shops
@@ -57,6 +59,7 @@ class DemoSummary:
     orders: dict[str, int]  # per status value
     conversations: int
     agents: int
+    faq_entries: int = 0
 
 
 # (login, team codes): the owner and the supervisor are in every team.
@@ -99,6 +102,7 @@ def seed_demo_shop(
         teams = {t.code: t.id for t in shops.list_teams(uow.session, shop_id=shop_id)}
         agent_ids = _create_staff(uow, shop_id=shop_id, teams=teams)
         listed_at = _create_products(uow, shop_id=shop_id, rng=rng("catalogue"), now=now)
+        faq_entries = faq.write_faq(uow, shop_id=shop_id, owner_id=agent_ids[DEMO_LOGINS[0].email])
 
         buyers, order_buyers = _plan_buyers(rng("buyers"))
         orders = plan_orders(
@@ -128,6 +132,8 @@ def seed_demo_shop(
             customer_ids=customer_ids,
             agent_ids=agent_ids,
         )
+        # The bot receives new buyers from now on (after the history: it is not routed).
+        bot.update_settings(uow, shop_id=shop_id, changes=BotSettingsIn(enabled=True), commit=False)
         uow.commit()
 
     statuses = Counter(order.status.value for order in orders)
@@ -138,6 +144,7 @@ def seed_demo_shop(
         orders={status.value: statuses[status.value] for status in OrderStatus},
         conversations=count,
         agents=len(agent_ids),
+        faq_entries=faq_entries,
     )
 
 

@@ -189,7 +189,9 @@ class DeskSocket(SocketSession):
                 commit=False,
             )
             files = conversations.attachments_of(uow.session, [message])
-            return desk.message_payload(message, files.get(message.attachment_id or 0))
+            return desk.message_payload(
+                message, files.get(message.attachment_id or 0), for_agents=True
+            )
 
         when_stored(
             self.connection,
@@ -219,7 +221,8 @@ class DeskSocket(SocketSession):
                 "type": "sync",
                 "conversation_id": conversation.id,
                 "messages": [
-                    desk.message_payload(m, files.get(m.attachment_id or 0)) for m in rows
+                    desk.message_payload(m, files.get(m.attachment_id or 0), for_agents=True)
+                    for m in rows
                 ],
                 "last_seq": conversation.last_seq,
                 "buyer_read_seq": conversation.buyer_read_seq,

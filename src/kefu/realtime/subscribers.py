@@ -100,7 +100,9 @@ class Publisher:
             shop_channel(event.shop_id),
             {
                 "type": "message",
-                "message": payload,
+                "message": {**payload, "agent_note": message.agent_note}
+                if message.agent_note
+                else payload,
                 "conversation": {
                     "id": ref.conversation_id,
                     "status": ref.status,

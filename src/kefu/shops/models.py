@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db import Base, UTCDateTime
@@ -19,6 +20,9 @@ class Shop(Base):
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # The bot receives new conversations first and hands on what it can't answer. It lives
+    # here, not in ``bot``, because conversations (below the bot) decide whom to route to.
+    bot_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -22,6 +22,8 @@
   var TYPING_EVERY = 2000;
   var TYPING_SHOW = 4000;
   var ACK_WAIT = 15000;
+  var SUGGEST_WAIT = 350;      // debounce: a burst of buyer lines asks for suggestions once
+  var SUGGEST_MAX = 3;
   var OUTBOX_KEY = "kefu.desk.outbox." + me.id;
   var SOUND_KEY = "kefu.desk.sound";
 
@@ -78,6 +80,7 @@
     notified: 0,
     expectMine: new Set(),
     frameAt: new Map(),        // conversation id -> when a live frame last changed it     // conversations this agent is taking themselves: no sound
+    suggest: { ticket: 0, timer: null, id: null, question: "", items: [] }, // 推荐回答 for the open conversation
   };
   (boot.teams || []).forEach(function (team) { state.teams.set(team.id, team); });
   (boot.agents || []).forEach(function (agent) { state.agents.set(agent.id, agent); });
@@ -103,6 +106,11 @@
     messages: byId("desk-messages"),
     newBelow: byId("desk-new-below"),
     typing: byId("desk-typing"),
+    handoff: byId("desk-handoff"),
+    handoffText: byId("desk-handoff-text"),
+    suggest: byId("desk-suggest"),
+    suggestFor: byId("desk-suggest-for"),
+    suggestList: byId("desk-suggest-list"),
     form: byId("desk-composer-form"),
     composer: byId("desk-composer"),
     send: byId("desk-send"),
@@ -257,7 +265,10 @@
   function canSee(c) {
     return !!boot.is_supervisor || c.assignee_id === me.id || state.myTeams.has(c.team_id);
   }
-  function isQueued(c) { return c.status === "open" && (c.assignee_id === null || c.assignee_id === undefined); }
+  function isUnassigned(c) { return c.status === "open" && (c.assignee_id === null || c.assignee_id === undefined); }
+  /** Waiting for a person. One the bot is receiving waits for nobody yet. */
+  function isQueued(c) { return isUnassigned(c) && !c.with_bot; }
+  function isUrgent(c) { return (c.priority || 0) > 0; }
   function isMine(c) { return c.status === "open" && c.assignee_id === me.id; }
 
   function inView(c, view) {
@@ -280,7 +291,8 @@
       out.sort(function (a, b) {
         var wa = parseTime(a.waiting_since), wb = parseTime(b.waiting_since);
         var ta = wa ? wa.getTime() : Infinity, tb = wb ? wb.getTime() : Infinity;
-        return ta - tb || a.id - b.id;
+        // As the server hands them out: urgent ones first, then the longest waiting.
+        return (b.priority || 0) - (a.priority || 0) || ta - tb || a.id - b.id;
       });
     } else {
       out.sort(function (a, b) { return stamp(b) - stamp(a) || b.id - a.id; });
@@ -439,6 +451,8 @@
     li.setAttribute("aria-selected", selected ? "true" : "false");
     if (selected) li.classList.add("selected");
     if (c.unread > 0) li.classList.add("has-unread");
+    if (isUrgent(c) && c.status === "open") li.classList.add("urgent");
+    if (c.with_bot && c.status === "open") li.classList.add("with-bot");
 
     var name = (c.customer && c.customer.display_name) || "#" + c.id;
     var avatar = el("div", "avatar avatar-sm", initial(name));
@@ -463,15 +477,29 @@
     main.appendChild(bottom);
 
     var tags = el("div", "row-tags");
-    tags.appendChild(el("span", "tag", teamName(c.team_id, c.team_name)));
+    if (isUrgent(c) && c.status === "open") tags.appendChild(urgentBadge());
+    // The bot receives it: no team yet, so the badge says who is answering instead.
+    if (c.with_bot && c.status === "open") tags.appendChild(botBadge());
+    else tags.appendChild(el("span", "tag", teamName(c.team_id, c.team_name)));
     if (isQueued(c)) {
       tags.appendChild(el("span", "wait", waitingText(c.waiting_since) || t("status.queued")));
-    } else if (c.status === "open" && c.assignee_id !== me.id) {
+    } else if (c.status === "open" && c.assignee_id && c.assignee_id !== me.id) {
       tags.appendChild(el("span", "who", agentName(c.assignee_id, c.assignee_name)));
     }
     main.appendChild(tags);
     li.appendChild(main);
     return li;
+  }
+
+  function urgentBadge() {
+    var badge = el("span", "badge badge-urgent", t("urgent"));
+    badge.setAttribute("data-testid", "desk-urgent");
+    return badge;
+  }
+  function botBadge() {
+    var badge = el("span", "badge badge-bot", t("with_bot"));
+    badge.setAttribute("data-testid", "desk-with-bot");
+    return badge;
   }
 
   function renderList() {
@@ -726,6 +754,10 @@
       if (lastBuyer) wsSend({ type: "delivered", conversation_id: id, seq: lastBuyer.seq });
     }
     if (id === state.openId) {
+      // Buyer lines caught up after a reconnect: their latest question may have changed.
+      if (fresh && !firstLoad && list.some(function (m) { return m.sender_type === "customer"; })) {
+        scheduleSuggestions();
+      }
       renderThread(firstLoad);
       if (wasEarlier) box.scrollTop = top + (box.scrollHeight - height);
       markRead();
@@ -802,6 +834,11 @@
     node.appendChild(av);
     var col = el("div", "msg-col");
     var meta = el("div", "msg-meta");
+    if (sender === "bot") {
+      var tag = el("span", "bot-tag", t("msg.bot_tag"));
+      tag.setAttribute("data-testid", "desk-bot-tag");
+      meta.appendChild(tag);
+    }
     meta.appendChild(el("span", "msg-name", senderLabel(m)));
     var time = el("time", "msg-time", messageTime(m.created_at));
     time.title = fullTime(m.created_at);
@@ -833,6 +870,13 @@
       bubble.appendChild(text);
     }
     col.appendChild(bubble);
+    if (m.agent_note) {
+      // Staff only (desk payloads): why the bot said it, e.g. the FAQ entry that answered.
+      var why = el("div", "msg-agent-note", m.agent_note);
+      why.setAttribute("data-testid", "desk-agent-note");
+      why.title = t("msg.agent_note");
+      col.appendChild(why);
+    }
     col.appendChild(el("div", "msg-status"));
     node.appendChild(col);
     return node;
@@ -976,6 +1020,8 @@
     ui.conv.hidden = false;
     if (changed) {
       hideTyping();
+      resetSuggestions();
+      scheduleSuggestions(0);
       setMode("reply");
       ui.composer.value = state.drafts.get(id) || "";
       updateCounter();
@@ -1011,6 +1057,7 @@
 
   function closeView() {
     state.openId = null;
+    resetSuggestions();
     ui.conv.hidden = true;
     ui.placeholder.hidden = false;
     renderCustomer(null);
@@ -1030,11 +1077,15 @@
       ui.convName.textContent = ctx && ctx.customer ? ctx.customer.display_name : "";
       clear(ui.convMeta);
       [ui.take, ui.assign, ui.transfer, ui.close, ui.reopen].forEach(function (b) { b.hidden = true; });
+      ui.handoff.hidden = true;
+      showSuggestions();
       return;
     }
     ui.convName.textContent = (c.customer && c.customer.display_name) || "#" + c.id;
     clear(ui.convMeta);
-    ui.convMeta.appendChild(el("span", "tag", teamName(c.team_id, c.team_name)));
+    var withBot = !!c.with_bot && c.status === "open";
+    if (isUrgent(c) && c.status === "open") ui.convMeta.appendChild(urgentBadge());
+    ui.convMeta.appendChild(withBot ? botBadge() : el("span", "tag", teamName(c.team_id, c.team_name)));
     var status;
     if (c.status === "closed") status = el("span", "pill pill-closed", t("status.closed"));
     else if (isQueued(c)) status = el("span", "pill pill-queued", t("status.queued"));
@@ -1046,11 +1097,18 @@
       who.appendChild(document.createTextNode(
         c.assignee_id === me.id ? t("you") : agentName(c.assignee_id, c.assignee_name)));
       ui.convMeta.appendChild(who);
-    } else if (c.status === "open") {
+    } else if (c.status === "open" && !withBot) {
       ui.convMeta.appendChild(el("span", "muted wait", waitingText(c.waiting_since)));
     }
+    // Why it reached a person: the bot's one line (intent, what was named, the mood).
+    var note = typeof c.handoff_note === "string" ? c.handoff_note.trim() : "";
+    ui.handoffText.textContent = note;
+    ui.handoffText.title = note;
+    ui.handoff.hidden = !note;
+    ui.handoff.classList.toggle("urgent", isUrgent(c));
     var open = c.status === "open";
-    ui.take.hidden = !(open && isQueued(c) && (boot.is_supervisor || state.myTeams.has(c.team_id)));
+    // Queued for a team, or still with the bot (a supervisor may take it over from it).
+    ui.take.hidden = !(open && isUnassigned(c) && (boot.is_supervisor || state.myTeams.has(c.team_id)));
     ui.assign.hidden = !(open && boot.is_supervisor);
     ui.transfer.hidden = !open;
     ui.close.hidden = !open;
@@ -1068,6 +1126,7 @@
         if (m && m.sender_type === "agent" && !m.is_private) updateMessage(node, m, null);
       });
     }
+    showSuggestions();
   }
 
   function renderCustomer(ctx) {
@@ -1387,6 +1446,99 @@
       ui.imageBtn.classList.remove("busy");
       ui.imageBtn.removeAttribute("aria-busy");
     });
+  }
+
+  /* ---------------------------------------------------------------- suggestions (推荐回答) */
+
+  /** Ask again for the open conversation, once a burst of buyer lines has settled. */
+  function scheduleSuggestions(wait) {
+    var sg = state.suggest;
+    clearTimeout(sg.timer);
+    var id = state.openId;
+    if (id === null) return;
+    sg.timer = setTimeout(function () { fetchSuggestions(id); }, wait === undefined ? SUGGEST_WAIT : wait);
+  }
+
+  function fetchSuggestions(id) {
+    var sg = state.suggest;
+    if (id !== state.openId) return;
+    var ticket = ++sg.ticket;
+    var current = function () { return ticket === sg.ticket && id === state.openId; };
+    api("GET", "/api/v1/bot/conversations/" + id + "/suggestions").then(function (answer) {
+      // Another conversation, or a newer question, by now: this answer is stale.
+      if (!current()) return;
+      sg.id = id;
+      sg.question = (answer && typeof answer.question === "string") ? answer.question : "";
+      sg.items = ((answer && answer.items) || []).filter(function (item) {
+        return item && typeof item.answer === "string" && item.answer.trim();
+      }).slice(0, SUGGEST_MAX);
+      buildSuggestions();
+    }, function () {
+      // A help, not the desk: without suggestions the agent simply types.
+      if (current()) { sg.id = id; sg.items = []; buildSuggestions(); }
+    });
+  }
+
+  function resetSuggestions() {
+    var sg = state.suggest;
+    clearTimeout(sg.timer);
+    sg.ticket += 1; // whatever is still on its way is for a conversation no longer open
+    sg.id = null;
+    sg.question = "";
+    sg.items = [];
+    buildSuggestions();
+  }
+
+  function buildSuggestions() {
+    var sg = state.suggest;
+    var items = sg.id !== null && sg.id === state.openId ? sg.items : [];
+    var focused = document.activeElement && ui.suggestList.contains(document.activeElement)
+      ? Array.prototype.indexOf.call(ui.suggestList.children, document.activeElement) : -1;
+    clear(ui.suggestList);
+    items.forEach(function (item) { ui.suggestList.appendChild(suggestionChip(item)); });
+    ui.suggestFor.textContent = items.length && sg.question ? t("suggestions.for", { question: sg.question }) : "";
+    ui.suggestFor.title = items.length ? sg.question : "";
+    showSuggestions();
+    if (focused >= 0) {
+      var again = ui.suggestList.children[Math.min(focused, items.length - 1)];
+      if (again) again.focus(); else ui.composer.focus();
+    }
+  }
+
+  /** Shown only with something to suggest, and while a reply can be written. */
+  function showSuggestions() {
+    var c = state.convs.get(state.openId);
+    ui.suggest.hidden = !ui.suggestList.firstChild || !c || c.status !== "open";
+  }
+
+  function suggestionChip(item) {
+    var b = el("button", "suggest-chip");
+    b.type = "button";
+    b.setAttribute("data-testid", "desk-suggestion");
+    b.dataset.entry = String(item.entry_id);
+    b.title = item.answer;
+    var head = el("span", "suggest-head");
+    head.appendChild(el("span", "suggest-q", item.question || ""));
+    var pct = Math.max(0, Math.min(100, Math.round(Number(item.score) * 100 || 0)));
+    var score = el("span", "suggest-score", pct + "%");
+    score.title = t("suggestions.score", { n: pct });
+    head.appendChild(score);
+    b.appendChild(head);
+    b.appendChild(el("span", "suggest-a", item.answer));
+    b.addEventListener("click", function () { useSuggestion(item.answer); });
+    return b;
+  }
+
+  /** Into the composer (after a draft already there), ready to edit; never sent from here. */
+  function useSuggestion(text) {
+    if (!text || ui.composer.disabled) return;
+    var draft = ui.composer.value;
+    ui.composer.value = !draft.trim() ? text : draft + (/\n$/.test(draft) ? "" : "\n") + text;
+    ui.composer.dispatchEvent(new Event("input")); // counter, send button, "typing" to the buyer
+    ui.composer.focus();
+    var end = ui.composer.value.length;
+    ui.composer.setSelectionRange(end, end);
+    ui.composer.scrollTop = ui.composer.scrollHeight;
   }
 
   /* ---------------------------------------------------------------- typing */
@@ -1780,7 +1932,7 @@
     if (m.sender_type === "customer" && fresh) {
       wsSend({ type: "delivered", conversation_id: m.conversation_id, seq: m.seq });
       var open = m.conversation_id === state.openId;
-      if (open) hideTyping();
+      if (open) { hideTyping(); scheduleSuggestions(); }
       if (c && (!open || !isVisible()) && (isMine(c) || isQueued(c))) notify();
       if (c && !serverUnread && !(open && isVisible() && canMarkRead(c))) {
         c.unread = (c.unread || 0) + 1;

@@ -1,0 +1,72 @@
+"""The bot's per-shop settings, the shop's edits of the intent → team table, and what the
+bot remembers about each conversation it receives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.db import Base, UTCDateTime
+
+DEFAULT_BOT_NAME = "小客"
+DEFAULT_GREETING = "您好,欢迎光临{shop_name}!我是智能客服{bot_name},请问有什么可以帮您?"
+DEFAULT_HANDOFF = "好的,已为您转接{team_name}的客服同事,请稍候,马上为您处理。"
+DEFAULT_OFFLINE = (
+    "现在是非工作时间,人工客服的工作时间是{work_hours}。您的问题已记录,"
+    "客服上班后({back_at})会第一时间回复您。"
+)
+
+
+class BotSettings(Base):
+    """One row per shop that changed anything; a shop without a row uses the defaults."""
+
+    __tablename__ = "bot_settings"
+
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
+    bot_name: Mapped[str] = mapped_column(String(30), default=DEFAULT_BOT_NAME)
+    # None: the matcher's own calibrated threshold.
+    threshold: Mapped[float | None] = mapped_column(Float, default=None)
+    greeting: Mapped[str] = mapped_column(Text, default=DEFAULT_GREETING)
+    handoff_message: Mapped[str] = mapped_column(Text, default=DEFAULT_HANDOFF)
+    offline_message: Mapped[str] = mapped_column(Text, default=DEFAULT_OFFLINE)
+    work_start: Mapped[str] = mapped_column(String(5), default="09:00")
+    work_end: Mapped[str] = mapped_column(String(5), default="22:00")
+    work_days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntentRouteEdit(Base):
+    """The shop's own choice of team (and action) for one intent, over the built-in table."""
+
+    __tablename__ = "bot_intent_routes"
+    __table_args__ = (UniqueConstraint("shop_id", "intent"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    intent: Mapped[str] = mapped_column(String(60))
+    team_code: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str | None] = mapped_column(String(40), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BotConversationState(Base):
+    """What the bot remembers while it receives a conversation."""
+
+    __tablename__ = "bot_conversation_states"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    greeted: Mapped[bool] = mapped_column(default=False)
+    # Questions in a row it could not answer: the second one goes to a person.
+    unanswered_turns: Mapped[int] = mapped_column(Integer, default=0)
+    # Bot replies since the buyer's last human-looking turn: a loop guard against another bot.
+    replies_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    # FAQ entry ids offered in a clarifying question ("1" or "2" picks one), comma-separated.
+    choices: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
