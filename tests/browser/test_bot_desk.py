@@ -342,6 +342,9 @@ def test_the_bot_answers_then_hands_over_with_its_summary(
     expect(banner).to_contain_text(re.compile(r"机器人摘要:.*意图:"))
     expect(row.get_by_test_id("desk-with-bot")).to_have_count(0)
     expect(note).to_be_visible()  # the earlier answer still says where it came from
+    # The suggestions follow the buyer's new line: none are about shipping any more.
+    stale = page.get_by_test_id("desk-suggestions").filter(has_text="你们发什么快递")
+    expect(stale).to_have_count(0)
     screenshot(page, "desk-bot-handed-off")
 
     # The buyer's side never carries the agents' note.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -97,3 +99,16 @@ def test_the_default_analyzer_is_loaded_once_even_when_raced(
         thread.join()
     assert len(found) == 8
     assert all(item is found[0] for item in found)
+
+
+def test_run_time_needs_numpy_only_not_the_training_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from kefu.nlp.analyzer import default_analyzer\n"
+        "default_analyzer().classify('怎么还没发货')\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'kefu.nlp.training') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"

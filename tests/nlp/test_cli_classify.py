@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kefu.nlp.cli import nlp
@@ -14,6 +15,12 @@ from kefu.nlp.intents import LABELS
 def run(args: list[str], stdin: str = "") -> tuple[int, str, str]:
     result = CliRunner().invoke(nlp, args, input=stdin)
     return result.exit_code, result.stdout, result.stderr
+
+
+def report(out: str) -> dict[str, str]:
+    """``kefu nlp eval``'s "name: value" lines."""
+    pairs = (line.split(":", 1) for line in out.splitlines())
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 def test_classify_adds_the_reading_to_each_object_in_input_order() -> None:
@@ -64,8 +71,7 @@ def test_eval_intent_prints_accuracy_and_macro_f1(tmp_path: Path) -> None:
     )
     code, out, _ = run(["eval", "intent", str(labelled)])
     assert code == 0
-    figures = dict(line.split(":") for line in out.splitlines())
-    figures = {key.strip(): value.strip() for key, value in figures.items()}
+    figures = report(out)
     assert figures["examples"] == "3"
     assert float(figures["accuracy"]) == 1.0
     assert float(figures["macro_f1"]) == 1.0
@@ -80,3 +86,16 @@ def test_eval_sentiment_reads_zero_one_labels(tmp_path: Path) -> None:
     code, out, _ = run(["eval", "sentiment", str(labelled)])
     assert code == 0
     assert "accuracy: 1.0000" in out
+
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "cic").is_dir(), reason="../shared/data not here")
+def test_eval_intent_on_the_held_out_split() -> None:
+    code, out, _ = run(["eval", "intent", "--data", str(DATA)])
+    assert code == 0
+    figures = report(out)
+    assert figures["examples"] == "600"
+    assert 0.0 < float(figures["accuracy"]) <= 1.0
+    assert 0.0 < float(figures["macro_f1"]) <= 1.0

@@ -131,14 +131,25 @@ class LinearModel:
         rows_weights = self.weights[rows].astype(np.float32)
         return np.asarray(values @ rows_weights + self.bias, dtype=np.float32)
 
-    def save(self, stem: Path, meta: Mapping[str, Any]) -> None:
-        """``stem.npz`` (vocabulary, idf, weights as float16) and ``stem.json`` (meta)."""
+    def save(self, stem: Path, meta: Mapping[str, Any], *, prune_below: float = 0.0) -> None:
+        """``stem.npz`` (vocabulary, idf, weights) and ``stem.json`` (meta).
+
+        Weights are stored sparse and as float16, leaving out those smaller than
+        ``prune_below``: most of an SVM's weights are zero or tiny, so this keeps the file
+        small and quick to load without changing what the model says.
+        """
+        dense = self.weights.astype(np.float32)
+        keep = np.abs(dense) >= max(prune_below, np.finfo(np.float16).tiny)
+        rows, columns = np.nonzero(keep)
         text = "\n".join(self.tokens).encode("utf-8")
         np.savez_compressed(
             stem.with_suffix(".npz"),
             vocabulary=np.frombuffer(text, dtype=np.uint8),
             idf=self.idf.astype(np.float16),
-            weights=self.weights.astype(np.float16),
+            weight_shape=np.array(dense.shape, dtype=np.int64),
+            weight_rows=np.bincount(rows, minlength=dense.shape[0]).astype(np.uint16),
+            weight_columns=columns.astype(np.uint16),
+            weight_values=dense[rows, columns].astype(np.float16),
             bias=self.bias,
             group_weights=self.group_weights,
             groups=self.groups.astype(np.uint8),
@@ -151,10 +162,15 @@ class LinearModel:
     def load(cls, stem: Path) -> tuple[LinearModel, dict[str, Any]]:
         with np.load(stem.with_suffix(".npz")) as data:
             text = data["vocabulary"].tobytes().decode("utf-8")
+            shape = tuple(int(n) for n in data["weight_shape"])
+            weights = np.zeros(shape, dtype=np.float16)
+            per_row = data["weight_rows"].astype(np.int64)
+            rows = np.repeat(np.arange(shape[0]), per_row)
+            weights[rows, data["weight_columns"].astype(np.int64)] = data["weight_values"]
             model = cls(
                 text.split("\n") if text else [],
                 data["idf"],
-                data["weights"],
+                weights,
                 data["bias"],
                 tuple(float(w) for w in data["group_weights"]),
                 data["groups"],

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from kefu.nlp.features import FeatureSpec, LinearModel, softmax
+from kefu.nlp.features import FeatureSpec, FloatArray, LinearModel, softmax
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 INTENT_ARTIFACT = ARTIFACTS / "intent"
@@ -343,7 +343,7 @@ class IntentModel:
         self._spec = spec
         self.labels: tuple[str, ...] = tuple(labels)
 
-    def probabilities(self, text: str, words: Sequence[str]) -> np.ndarray:
+    def probabilities(self, text: str, words: Sequence[str]) -> FloatArray:
         """P(intent) for each of ``labels``; ``text`` is normalised (``text.normalize``)."""
         return softmax(self._linear.scores(self._spec.tokens(text, words)))
 

@@ -41,7 +41,7 @@ from kefu.nlp.training import atec
 DIMENSIONS = 128
 # Terms in fewer training sentences than this are left out of the embedding (and artifact).
 MIN_DOCUMENTS = 3
-EPOCHS = 12
+EPOCHS = 8
 BATCH = 128
 TEMPERATURE = 0.05
 LEARNING_RATE = 1e-3
@@ -96,7 +96,7 @@ def _encode(x: sp.csr_matrix, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hidden / norm, norm
 
 
-def _embedding_top1(tfidf: _Tfidf, w: np.ndarray, faq: Faq) -> tuple[float, float]:
+def _embedding_scores(tfidf: _Tfidf, w: np.ndarray, faq: Faq) -> tuple[float, float]:
     entries, queries, gold = _faq_texts(faq)
     views = [embedding_terms(Views.of(normalize_text(t))) for t in entries]
     asked = [embedding_terms(Views.of(normalize_text(t))) for t in queries]
@@ -118,7 +118,7 @@ def train_embedding(fit: list[atec.Pair], validation: Faq) -> Generator[str, Non
     negatives = [(normal[a], normal[b]) for a, b, label in fit if label == 0]
     left, right = (tfidf.matrix([p[i] for p in positives]) for i in (0, 1))
     neg_left, neg_right = (tfidf.matrix([p[i] for p in negatives]) for i in (0, 1))
-    best = (_embedding_top1(tfidf, w, validation), w.copy())
+    best = (_embedding_scores(tfidf, w, validation), w.copy())
     yield f"matcher: embedding of {len(tfidf.terms)} terms, LSA start {_fmt(best[0])}"
     moment, velocity, step = np.zeros_like(w), np.zeros_like(w), 0
     for epoch in range(1, EPOCHS + 1):
@@ -139,7 +139,7 @@ def train_embedding(fit: list[atec.Pair], validation: Faq) -> Generator[str, Non
                 * (moment / (1 - 0.9**step))
                 / (np.sqrt(velocity / (1 - 0.999**step)) + 1e-8)
             )
-        score = _embedding_top1(tfidf, w, validation)
+        score = _embedding_scores(tfidf, w, validation)
         yield f"matcher: embedding epoch {epoch}: validation {_fmt(score)}"
         if score[1] > best[0][1]:
             best = (score, w.copy())
@@ -150,15 +150,19 @@ def train_embedding(fit: list[atec.Pair], validation: Faq) -> Generator[str, Non
 def _contrastive_gradient(
     anchors: sp.csr_matrix, others: sp.csr_matrix, w: np.ndarray, pairs: int
 ) -> np.ndarray:
-    """Gradient of the in-batch softmax loss: anchor i's partner is row i of ``others``."""
+    """Gradient of the in-batch softmax loss over the cosines of anchors and others."""
     a, a_norm = _encode(anchors, w)
     b, b_norm = _encode(others, w)
     logits = a @ b.T / TEMPERATURE
+    # Anchors are (left, right) and others start (right, left, negatives...): anchor k's
+    # partner is others' row k, and others' row k ± pairs is the anchor itself, which must
+    # not count as a negative.
+    anchors_rows = np.arange(2 * pairs)
+    logits[anchors_rows, (anchors_rows + pairs) % (2 * pairs)] = -np.inf
     logits -= logits.max(axis=1, keepdims=True)
     prob = np.exp(logits)
     prob /= prob.sum(axis=1, keepdims=True)
-    target = np.concatenate([np.arange(pairs), np.arange(pairs)])
-    prob[np.arange(2 * pairs), target] -= 1.0
+    prob[anchors_rows, anchors_rows] -= 1.0
     prob /= 2 * pairs * TEMPERATURE
     grad_a, grad_b = prob @ b, prob.T @ a
 

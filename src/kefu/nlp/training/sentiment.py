@@ -21,7 +21,7 @@ import numpy as np
 from scipy import optimize, sparse
 from sklearn.svm import LinearSVC
 
-from kefu.nlp.features import FeatureSpec, LinearModel
+from kefu.nlp.features import FeatureSpec
 from kefu.nlp.segment import cut
 from kefu.nlp.text import normalize_text
 from kefu.nlp.training import splits
@@ -37,7 +37,7 @@ SENTIMENT_FEATURES = FeatureSpec(char_min=1, char_max=3, words=True, word_weight
 class SentimentConfig:
     features: FeatureSpec = SENTIMENT_FEATURES
     min_df: int = 2
-    max_features: int = 200_000  # bounds the artifact and its loading time
+    max_features: int = 150_000  # bounds the artifact and its loading time
     c: float = 0.3
     naive_bayes: bool = True
 
@@ -125,7 +125,3 @@ def train(data_dir: Path, out_dir: Path, config: SentimentConfig | None = None) 
         },
     )
     yield f"sentiment: {len(space.tokens)} features, written to {out_dir / 'sentiment.npz'}"
-
-
-def load(out_dir: Path) -> LinearModel:
-    return LinearModel.load(out_dir / "sentiment")[0]
