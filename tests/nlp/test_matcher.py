@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kefu.nlp.matcher import ARTIFACTS, FaqMatcher, Hit, MatcherModel, load_model
+from kefu.nlp.matcher import (
+    ARTIFACTS,
+    FaqMatcher,
+    Hit,
+    MatcherModel,
+    default_model,
+    load_model,
+    trained_model,
+)
 from kefu.nlp.segment import Vocabulary
 from kefu.nlp.similarity import Embedder
 from kefu.nlp.training import atec
@@ -75,10 +83,33 @@ def test_an_empty_knowledge_base_ranks_nothing() -> None:
         ("能开票吗", "invoice"),
     ],
 )
-def test_reworded_questions_pick_the_right_entry(
+def test_reworded_questions_pick_the_right_entry(query: str, expected: str) -> None:
+    """The model trained on ATEC's paraphrase pairs knows rewordings with no word shared."""
+    matcher = FaqMatcher.build(SHOP_FAQ, model=trained_model())
+    assert matcher.rank(query)[0].id == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("你们一般用哪个快递公司", "express"),
+        ("地址写错了能换吗", "address"),
+        ("不想要了要退怎么弄", "return"),
+        ("有优惠卷吗", "coupon"),
+        ("能开票吗", "invoice"),
+    ],
+)
+def test_the_shops_model_ranks_rewordings_that_share_words(
     matcher: FaqMatcher, query: str, expected: str
 ) -> None:
+    """The shops' default (overlap) model needs a shared character, word or sound; it
+    ranks these first but is not sure enough to answer most of them on its own."""
     assert matcher.rank(query)[0].id == expected
+
+
+def test_the_shop_model_is_the_default_and_the_atec_one_is_kept() -> None:
+    assert default_model() == MatcherModel.fallback()
+    assert trained_model().embedder is not None  # the artifact ships and loads
 
 
 def test_traditional_characters_match_simplified_entries(matcher: FaqMatcher) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import cast
 
 from sqlalchemy.orm import Session
@@ -20,10 +21,14 @@ from kefu.nlp.text import normalize_text
 
 # Phrasings of two entries this alike ask the same question.
 DUPLICATE_SIMILARITY = 0.85
+# … and worded more alike than this: the matcher also rates questions on one topic highly
+# (走哪家快递 / 快递单号在哪看), which are two questions, not one asked twice.
+SAME_WORDING = 0.8
 # A phrasing matching another entry at least this well, and better than its own entry's
 # other phrasings, is probably in the wrong entry.
 MISPLACED_MIN_SCORE = 0.5
 NEIGHBOURS = 8
+_DIGITS = re.compile(r"\d+")
 
 # An amount is a number with its unit after it (48小时, 7天, 9.8折, 16点) or 满/减 before it
 # (满199减20). A bare number (VIP3, 1.5m) says nothing comparable.
@@ -158,6 +163,14 @@ def narrows(first: str, second: str) -> bool:
     return short in long and len(long) - len(short) >= 2
 
 
+def same_wording(first: str, second: str) -> bool:
+    """Worded alike, with the same numbers (100斤穿M还是S and 130斤穿L还是XL differ)."""
+    a, b = entries.normalized(first), entries.normalized(second)
+    if _DIGITS.findall(a) != _DIGITS.findall(b):
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() > SAME_WORDING
+
+
 def lint(session: Session, *, shop_id: int) -> LintReport:
     found = entries.all_entries(session, shop_id=shop_id, enabled_only=True)
     phrasings: list[tuple[EntryView, str]] = [(e, q) for e in found for q in e.questions]
@@ -181,7 +194,7 @@ def lint(session: Session, *, shop_id: int) -> LintReport:
         if best_other is None:
             continue
         hit, other = best_other
-        if hit.score >= DUPLICATE_SIMILARITY:
+        if hit.score >= DUPLICATE_SIMILARITY and same_wording(text, hit.question):
             key = (min(entry.id, other.id), max(entry.id, other.id))
             if key not in pairs or pairs[key].score < hit.score:
                 first, second = (entry, text), (other, hit.question)

@@ -76,15 +76,25 @@ def classify() -> None:
         _write(item, out)
 
 
+_MODEL = click.option(
+    "--model",
+    type=click.Choice(["shop", "atec"]),
+    default="shop",
+    show_default=True,
+    help="match: the shops' model, or the one trained on ATEC's finance questions.",
+)
+
+
 @nlp.command()
 @click.option("--kb", "kb_path", required=True, type=click.Path(exists=True, dir_okay=False))
-def match(kb_path: str) -> None:
+@_MODEL
+def match(kb_path: str, model: str) -> None:
     """The KB entry that answers each JSON line's "text" (stdin → stdout)."""
-    from kefu.nlp.matcher import FaqMatcher
+    from kefu.nlp.matcher import FaqMatcher, model_named
 
     with open(kb_path, encoding="utf-8") as kb_file:
         entries = list(_kb_entries(kb_file))
-    matcher = FaqMatcher.build(entries)
+    matcher = FaqMatcher.build(entries, model=model_named(model))
     out = sys.stdout
     for item in read_jsonl(sys.stdin, name="input", need=("text",)):
         ranked = matcher.rank(item["text"], limit=10)
@@ -126,7 +136,10 @@ def _kb_entries(stream: TextIO) -> Iterator[tuple[Any, list[str]]]:
     default=None,
     help="Evaluate on the held-out split of ../shared/data instead of a file.",
 )
-def evaluate(task: str, path: str | None, kb_path: str | None, data_dir: str | None) -> None:
+@_MODEL
+def evaluate(
+    task: str, path: str | None, kb_path: str | None, data_dir: str | None, model: str
+) -> None:
     """Print accuracy and macro-F1 (intent, sentiment) or top-1 and MRR (match).
 
     FILE is JSON lines: intent {"text", "label"}; sentiment {"text", "label": 0|1};
@@ -137,7 +150,7 @@ def evaluate(task: str, path: str | None, kb_path: str | None, data_dir: str | N
 
     if path is None:
         report = evaluation.evaluate_held_out(
-            task, Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+            task, Path(data_dir) if data_dir else DEFAULT_DATA_DIR, model=model
         )
     else:
         with open(path, encoding="utf-8") as labelled:
@@ -147,7 +160,7 @@ def evaluate(task: str, path: str | None, kb_path: str | None, data_dir: str | N
                 _fail("eval match needs --kb")
             with open(kb_path, encoding="utf-8") as kb_file:
                 entries = list(_kb_entries(kb_file))
-            report = evaluation.evaluate_match(entries, items)
+            report = evaluation.evaluate_match(entries, items, model=model)
         elif task == "intent":
             report = evaluation.evaluate_intent(items)
         else:

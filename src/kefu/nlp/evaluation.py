@@ -39,18 +39,21 @@ def evaluate_sentiment(items: Sequence[dict[str, Any]]) -> Report:
 
 
 def evaluate_match(
-    entries: Sequence[tuple[Any, list[str]]], items: Sequence[dict[str, Any]]
+    entries: Sequence[tuple[Any, list[str]]],
+    items: Sequence[dict[str, Any]],
+    *,
+    model: str = "shop",
 ) -> Report:
-    from kefu.nlp.matcher import FaqMatcher
+    from kefu.nlp.matcher import FaqMatcher, model_named
 
-    matcher = FaqMatcher.build(entries)
+    matcher = FaqMatcher.build(entries, model=model_named(model))
     gold = [item.get("id") for item in items]
     ranked = [[hit.id for hit in matcher.rank(item["text"], limit=10)] for item in items]
     top1, mrr = metrics.top1_and_mrr(gold, ranked)
     return {"queries": len(items), "entries": len(entries), "top1": top1, "mrr": mrr}
 
 
-def evaluate_held_out(task: str, data_dir: Path) -> Report:
+def evaluate_held_out(task: str, data_dir: Path, *, model: str = "shop") -> Report:
     """The held-out split of the public data: the same split training leaves out."""
     from kefu.nlp.training import splits
 
@@ -59,4 +62,4 @@ def evaluate_held_out(task: str, data_dir: Path) -> Report:
     if task == "sentiment":
         return evaluate_sentiment(splits.reviews_held_out(data_dir))
     entries, queries = splits.atec_held_out(data_dir)
-    return evaluate_match(entries, queries)
+    return evaluate_match(entries, queries, model=model)
