@@ -23,8 +23,8 @@ WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
     "history", "receipts", "availability",
-    "reception", "hours", "suggestions", "vocabulary",
-    "entries", "index", "answers", "unanswered", "lint", "transfer",
+    "reception", "hours", "suggestions",
+    "entries", "catalogue", "index", "answers", "unanswered", "lint", "transfer", "spreadsheets",
 }  # fmt: skip
 CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
 

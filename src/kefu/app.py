@@ -29,8 +29,10 @@ from kefu.conversations import subscribers as conversation_subscribers
 from kefu.crm import routes as crm_routes
 from kefu.db import ensure_sqlite_directory, make_engine, make_session_factory
 from kefu.events import EventBus
+from kefu.kb import import_pages as kb_import_pages
 from kefu.kb import pages as kb_pages
 from kefu.kb import routes as kb_routes
+from kefu.kb import unanswered_pages as kb_unanswered_pages
 from kefu.realtime import routes as realtime_routes
 from kefu.realtime.runtime import Realtime
 from kefu.shops import routes as shop_routes
@@ -121,6 +123,8 @@ def create_app(
         chat_pages.router,
         realtime_routes.router,
         kb_routes.router,
+        kb_import_pages.router,  # before kb_pages: /kb/{entry_id} would take /kb/import
+        kb_unanswered_pages.router,
         kb_pages.router,
         bot_routes.router,
         bot_pages.router,

@@ -12,7 +12,7 @@ import pytest
 from kefu.errors import Invalid
 from kefu.events import EventBus
 from kefu.kb import service as kb
-from kefu.kb import transfer
+from kefu.kb import spreadsheets
 from kefu.kb.events import FaqImported
 from tests.factories import ShopWithStaff, make_shop_with_staff
 from tests.kb.conftest import UowFactory, add
@@ -176,7 +176,7 @@ def test_importing_an_export_changes_nothing_and_an_edited_export_updates_in_pla
     with uow_factory() as uow:
         assert kb.revision(uow.session, shop_id=shop.shop.id) == revision
     # Edit the export as a person would: change one answer, move a phrasing, add a row.
-    table = [row for _, row in transfer.read_table(exported.data, exported.filename)]
+    table = [row for _, row in spreadsheets.read_table(exported.data, exported.filename)]
     table[1][2] = "16点前付款当天发出,最晚48小时"
     table[1][1] = "什么时候发货"  # gives up 几天能发货 ...
     table[2][1] = table[2][1] + "\n几天能发货"  # ... which row 3 takes
@@ -253,7 +253,7 @@ def _zip_of(name: str, content: bytes) -> bytes:
         (_zip_of("hello.txt", b"hi"), "kb.xlsx", "errors.kb.file_xlsx"),
         (_zip_of("a.docx", b"x"), "report.docx", "errors.kb.file_type"),
         ("标题,内容\n在吗,在的\n".encode(), "kb.csv", "errors.kb.file_header"),
-        (b"x" * (transfer.MAX_IMPORT_BYTES + 1), "kb.csv", "errors.kb.file_too_large"),
+        (b"x" * (spreadsheets.MAX_IMPORT_BYTES + 1), "kb.csv", "errors.kb.file_too_large"),
     ],
 )
 def test_a_file_that_is_not_a_kb_spreadsheet_gets_a_clear_error(
@@ -268,7 +268,7 @@ def test_a_file_that_is_not_a_kb_spreadsheet_gets_a_clear_error(
 def test_too_many_rows_are_refused(
     uow_factory: UowFactory, shop: ShopWithStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transfer, "MAX_IMPORT_ROWS", 3)
+    monkeypatch.setattr(spreadsheets, "MAX_IMPORT_ROWS", 3)
     rows = [["问题", "答案"], *([f"问题{i}", "答案"] for i in range(4))]
     with pytest.raises(Invalid) as refused:
         _import(uow_factory, shop, _csv(rows))

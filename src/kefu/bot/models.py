@@ -65,7 +65,8 @@ class BotConversationState(Base):
     greeted: Mapped[bool] = mapped_column(default=False)
     # Questions in a row it could not answer: the second one goes to a person.
     unanswered_turns: Mapped[int] = mapped_column(Integer, default=0)
-    # Bot replies since the buyer's last human-looking turn: a loop guard against another bot.
+    # Bot replies since it last handed the conversation on: past a limit it is talking to
+    # another bot (or not helping this buyer), and a person takes over.
     replies_in_row: Mapped[int] = mapped_column(Integer, default=0)
     # FAQ entry ids offered in a clarifying question ("1" or "2" picks one), comma-separated.
     choices: Mapped[str] = mapped_column(String(200), default="")

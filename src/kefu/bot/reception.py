@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -96,8 +97,8 @@ def respond(
     if conversation.status is not ConversationStatus.OPEN:
         return
     settings = settings_service.settings_of(session, shop_id=shop.id)
-    state = _state(session, conversation, now=uow.clock.now())
     now = uow.clock.now()
+    state = _state(session, conversation, now=now)
     turn = _Turn()
     variables = _variables(session, shop, conversation, settings)
     if not state.greeted:
@@ -114,8 +115,9 @@ def respond(
     else:
         reading = analyzer.classify(text, vocabulary=vocabulary)
         _decide(session, uow, turn, state, settings, shop, conversation, reading, variables)
-    note = _summary(reading, text, now=now, timezone=shop.timezone)
+    note = ""
     if turn.handoff_team is not None:
+        note = _summary(reading, text, now=now, timezone=shop.timezone)
         _hand_off(uow, turn, settings, shop, conversation, variables, note, now=now)
         state.replies_in_row = 0
     else:
@@ -352,8 +354,6 @@ def _summary(reading: Reading | None, text: str, *, now: datetime, timezone: str
     """One line for the agent who takes over: intent, what was named, and the mood."""
     if reading is None:
         return "买家发送了图片" if not text else "机器人多次回复未解决"
-    from zoneinfo import ZoneInfo
-
     parts = [f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})"]
     named = summary_of(extract(reading.normalized.original, now=now.astimezone(ZoneInfo(timezone))))
     if named:

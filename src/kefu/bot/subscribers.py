@@ -9,10 +9,10 @@ import threading
 from collections.abc import Callable
 
 from kefu.bot import reception
-from kefu.bot.vocabulary import ShopVocabularies
 from kefu.conversations import service as conversations
 from kefu.conversations.events import MessageReceived
 from kefu.events import EventBus
+from kefu.kb import service as kb
 from kefu.nlp.analyzer import default_analyzer
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 
 def install(bus: EventBus, unit_of_work: Callable[[], UnitOfWork]) -> None:
-    vocabularies = ShopVocabularies()
     # Load the language models in the background now, not on the first buyer's message.
     threading.Thread(target=default_analyzer, name="kefu-nlp-warm-up", daemon=True).start()
 
@@ -34,7 +33,7 @@ def install(bus: EventBus, unit_of_work: Callable[[], UnitOfWork]) -> None:
                     uow,
                     event=event,
                     analyzer=default_analyzer(),
-                    vocabulary=vocabularies.of(uow.session, shop_id=event.shop_id),
+                    vocabulary=kb.shop_vocabulary(uow.session, shop_id=event.shop_id),
                 )
         except Exception:
             log.exception("the bot failed; handing the conversation to people")

@@ -45,16 +45,6 @@ def count_products(session: Session, *, shop_id: int, on_sale_only: bool = True)
     return session.scalar(query) or 0
 
 
-def product_words(session: Session, *, shop_id: int) -> list[str]:
-    """The shop's own vocabulary for the language engine: product titles and SKUs."""
-    words: list[str] = []
-    for sku, title in session.execute(
-        select(Product.sku, Product.title).where(Product.shop_id == shop_id)
-    ):
-        words.extend((sku, title))
-    return words
-
-
 def list_orders_of_customer(
     session: Session, *, shop_id: int, customer_id: int, limit: int = 20
 ) -> list[Order]:

@@ -14,6 +14,7 @@ from kefu.errors import NotFound
 from kefu.kb.entries import VARIABLES
 from kefu.kb.index import ShopIndex, shop_index
 from kefu.nlp.matcher import Hit
+from kefu.nlp.segment import Vocabulary
 from kefu.shops import service as shops
 
 MAX_TEXT_LENGTH = 2000  # of a question; the rest of a long message says nothing more
@@ -127,6 +128,12 @@ def suggest(
         for a in _answers(index, hits, product_id)
         if a.score >= SUGGESTION_MIN_SCORE
     ][:limit]
+
+
+def shop_vocabulary(session: Session, *, shop_id: int) -> Vocabulary:
+    """The shop's own words (SKUs, categories, product names), as its KB index has them:
+    the bot segments buyers' messages with the same words the FAQ was indexed with."""
+    return shop_index(session, shop_id=shop_id).vocabulary
 
 
 def render_answer(answer: str, variables: Mapping[str, str]) -> str:

@@ -13,8 +13,8 @@ from typing import cast
 
 from sqlalchemy.orm import Session
 
-from kefu.kb import entries
-from kefu.kb.entries import EntryView
+from kefu.kb import catalogue
+from kefu.kb.catalogue import EntryView
 from kefu.kb.index import vocabulary
 from kefu.nlp.matcher import FaqMatcher
 from kefu.nlp.text import normalize_text
@@ -158,21 +158,21 @@ def _sort_key(value: str) -> tuple[float, str]:
 def narrows(first: str, second: str) -> bool:
     """One question is the other plus words that narrow it (什么时候发货 → 预售什么时候发货):
     alike to the matcher, yet two questions with two answers."""
-    a, b = entries.normalized(first), entries.normalized(second)
+    a, b = catalogue.normalized(first), catalogue.normalized(second)
     short, long = sorted((a, b), key=len)
     return short in long and len(long) - len(short) >= 2
 
 
 def same_wording(first: str, second: str) -> bool:
     """Worded alike, with the same numbers (100斤穿M还是S and 130斤穿L还是XL differ)."""
-    a, b = entries.normalized(first), entries.normalized(second)
+    a, b = catalogue.normalized(first), catalogue.normalized(second)
     if _DIGITS.findall(a) != _DIGITS.findall(b):
         return False
     return SequenceMatcher(None, a, b, autojunk=False).ratio() > SAME_WORDING
 
 
 def lint(session: Session, *, shop_id: int) -> LintReport:
-    found = entries.all_entries(session, shop_id=shop_id, enabled_only=True)
+    found = catalogue.all_entries(session, shop_id=shop_id, enabled_only=True)
     phrasings: list[tuple[EntryView, str]] = [(e, q) for e in found for q in e.questions]
     if not phrasings:
         return LintReport(entries=len(found), duplicates=[], contradictions=[], misplaced=[])

@@ -1,14 +1,13 @@
 """The knowledge base pages (知识库).
 
 Every member of staff sees the list (agents answer from it); supervisors and owners add
-and edit entries, import and export, work the unanswered questions and read the lint.
-Each form posts back and lands on a page with a notice, or with the reason it was refused
-and nothing changed.
+and edit entries. Each form posts back and lands on a page with a notice, or with the
+reason it was refused and nothing changed. Import is :mod:`kefu.kb.import_pages`; the
+unanswered questions and the lint are :mod:`kefu.kb.unanswered_pages`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
-from kefu.errors import Conflict, DomainError, Invalid
+from kefu.errors import Conflict, Invalid
 from kefu.kb import service
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
@@ -33,11 +32,11 @@ NOTICES = ("added", "saved", "deleted", "enabled", "disabled", "to_entry", "to_p
 STATUSES = ("all", "enabled", "disabled")
 
 
-def _zone(uow: UnitOfWork, principal: Principal) -> str:
+def shop_zone(uow: UnitOfWork, principal: Principal) -> str:
     return shops.get_shop(uow.session, shop_id=principal.shop_id).timezone
 
 
-def _notice(done: str | None) -> str | None:
+def notice_of(done: str | None) -> str | None:
     return done if done in NOTICES else None
 
 
@@ -81,8 +80,8 @@ def kb_list(
         "open_questions": service.count_open_groups(uow.session, shop_id=principal.shop_id)
         if can_edit
         else 0,
-        "zone": _zone(uow, principal),
-        "notice": _notice(done),
+        "zone": shop_zone(uow, principal),
+        "notice": notice_of(done),
     }
     return render(request, "kb_list.html", context)
 
@@ -150,7 +149,7 @@ def _entry_page(
         "variables": service.VARIABLES,
         "max_question": service.MAX_QUESTION_LENGTH,
         "max_answer": service.MAX_ANSWER_LENGTH,
-        "zone": _zone(uow, principal),
+        "zone": shop_zone(uow, principal),
     }
     return render(request, "kb_entry.html", context, status_code=status_code)
 
@@ -183,269 +182,6 @@ def new_entry(
 ) -> HTMLResponse:
     ensure_role(principal, Role.SUPERVISOR)
     return _entry_page(request, uow, principal, view=None, form=_blank_form())
-
-
-@router.get("/import", response_class=HTMLResponse)
-def import_page(
-    request: Request,
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    _: str = Depends(page_locale),
-) -> HTMLResponse:
-    ensure_role(principal, Role.SUPERVISOR)
-    return _import_page(request, uow, principal)
-
-
-@router.post("/import", response_class=HTMLResponse)
-def import_file(
-    request: Request,
-    file: UploadFile | None = File(default=None),
-    dry_run: bool = Form(default=False),
-    csrf_token: str = Form(default=""),
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    locale: str = Depends(page_locale),
-) -> HTMLResponse:
-    check_csrf(request, csrf_token)
-    ensure_role(principal, Role.SUPERVISOR)
-    data = file.file.read(service.MAX_IMPORT_BYTES + 1) if file is not None else b""
-    filename = (file.filename or "") if file is not None else ""
-    try:
-        result = service.import_entries(
-            uow,
-            shop_id=principal.shop_id,
-            data=data,
-            filename=filename,
-            acting_agent_id=principal.agent_id,
-            dry_run=dry_run,
-        )
-    except service.ImportRejected as exc:
-        uow.rollback()
-        rows = [(e.row, e.column, localised(locale, e.error)) for e in exc.errors]
-        return _import_page(
-            request,
-            uow,
-            principal,
-            error=localised(locale, exc),
-            rows=rows,
-            filename=filename,
-            status_code=422,
-        )
-    except DomainError as exc:
-        uow.rollback()
-        return _import_page(
-            request,
-            uow,
-            principal,
-            error=localised(locale, exc),
-            filename=filename,
-            status_code=status_of(exc),
-        )
-    return _import_page(request, uow, principal, result=result, filename=filename)
-
-
-def _import_page(
-    request: Request,
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    result: service.ImportResult | None = None,
-    error: str | None = None,
-    rows: list[tuple[int, str, str]] | None = None,
-    filename: str = "",
-    status_code: int = 200,
-) -> HTMLResponse:
-    context = {
-        "result": result,
-        "error": error,
-        "rows": rows or [],
-        "filename": filename,
-        "limit_kb": service.MAX_IMPORT_BYTES // 1000,
-        "entries": service.count_entries(uow.session, shop_id=principal.shop_id),
-    }
-    return render(request, "kb_import.html", context, status_code=status_code)
-
-
-@router.get("/unanswered", response_class=HTMLResponse)
-def unanswered(
-    request: Request,
-    done: str | None = Query(default=None, max_length=20),
-    entry: int | None = Query(default=None, ge=1, le=2**31 - 1),
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    _: str = Depends(page_locale),
-) -> HTMLResponse:
-    ensure_role(principal, Role.SUPERVISOR)
-    return _unanswered_page(request, uow, principal, notice=_notice(done), entry_id=entry)
-
-
-def _unanswered_page(
-    request: Request,
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    notice: str | None = None,
-    entry_id: int | None = None,
-    error: str | None = None,
-    error_group: int | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    session = uow.session
-    page = service.list_groups(session, shop_id=principal.shop_id, limit=50)
-    context = {
-        "groups": page.items,
-        "total": page.total,
-        "fresh": {
-            g.id: service.group_questions(session, shop_id=principal.shop_id, group_id=g.id)
-            for g in page.items
-        },
-        "zone": _zone(uow, principal),
-        "notice": notice,
-        "entry_id": entry_id,
-        "error": error,
-        "error_group": error_group,
-    }
-    return render(request, "kb_unanswered.html", context, status_code=status_code)
-
-
-def _resolve(
-    request: Request,
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    locale: str,
-    csrf_token: str,
-    group_id: int,
-    notice: str,
-    action: Callable[[], int | None],
-) -> Response:
-    check_csrf(request, csrf_token)
-    ensure_role(principal, Role.SUPERVISOR)
-    try:
-        entry_id = action()
-    except (Invalid, Conflict) as exc:
-        uow.rollback()
-        return _unanswered_page(
-            request,
-            uow,
-            principal,
-            error=localised(locale, exc),
-            error_group=group_id,
-            status_code=status_of(exc),
-        )
-    query = {"done": notice, **({"entry": entry_id} if entry_id else {})}
-    return RedirectResponse(f"/kb/unanswered?{urlencode(query)}", status_code=303)
-
-
-@router.post("/unanswered/{group_id}/entry", response_class=HTMLResponse)
-def group_to_entry(
-    request: Request,
-    group_id: ResourceId,
-    questions: str = Form(default="", max_length=20_000),
-    answer: str = Form(default="", max_length=10_000),
-    category: str = Form(default="", max_length=200),
-    csrf_token: str = Form(default=""),
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    locale: str = Depends(page_locale),
-) -> Response:
-    return _resolve(
-        request,
-        uow,
-        principal,
-        locale=locale,
-        csrf_token=csrf_token,
-        group_id=group_id,
-        notice="to_entry",
-        action=lambda: (
-            service.resolve_as_new_entry(
-                uow,
-                shop_id=principal.shop_id,
-                group_id=group_id,
-                answer=answer,
-                questions=questions.splitlines(),
-                category=category,
-                acting_agent_id=principal.agent_id,
-            ).id
-        ),
-    )
-
-
-@router.post("/unanswered/{group_id}/phrasing", response_class=HTMLResponse)
-def group_to_phrasing(
-    request: Request,
-    group_id: ResourceId,
-    entry_id: str = Form(default="", max_length=20),
-    other_entry_id: str = Form(default="", max_length=20),
-    csrf_token: str = Form(default=""),
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    locale: str = Depends(page_locale),
-) -> Response:
-    def add() -> int:
-        chosen = (other_entry_id.strip().lstrip("#") or entry_id).strip()
-        if not chosen.isdigit() or not 1 <= int(chosen) <= 2**31 - 1:
-            raise Invalid(
-                "choose the entry to add the question to",
-                field="entry_id",
-                key="errors.kb.no_entry",
-            )
-        return service.resolve_as_phrasing(
-            uow,
-            shop_id=principal.shop_id,
-            group_id=group_id,
-            entry_id=int(chosen),
-            acting_agent_id=principal.agent_id,
-        ).id
-
-    return _resolve(
-        request,
-        uow,
-        principal,
-        locale=locale,
-        csrf_token=csrf_token,
-        group_id=group_id,
-        notice="to_phrasing",
-        action=add,
-    )
-
-
-@router.post("/unanswered/{group_id}/ignore", response_class=HTMLResponse)
-def ignore_group(
-    request: Request,
-    group_id: ResourceId,
-    csrf_token: str = Form(default=""),
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    locale: str = Depends(page_locale),
-) -> Response:
-    def ignore() -> None:
-        service.ignore_group(
-            uow, shop_id=principal.shop_id, group_id=group_id, acting_agent_id=principal.agent_id
-        )
-
-    return _resolve(
-        request,
-        uow,
-        principal,
-        locale=locale,
-        csrf_token=csrf_token,
-        group_id=group_id,
-        notice="ignored",
-        action=ignore,
-    )
-
-
-@router.get("/lint", response_class=HTMLResponse)
-def lint(
-    request: Request,
-    principal: Principal = Depends(page_principal),
-    uow: UnitOfWork = Depends(get_uow),
-    _: str = Depends(page_locale),
-) -> HTMLResponse:
-    ensure_role(principal, Role.SUPERVISOR)
-    report = service.lint(uow.session, shop_id=principal.shop_id)
-    return render(request, "kb_lint.html", {"report": report})
 
 
 @router.post("/new", response_class=HTMLResponse)
@@ -495,7 +231,7 @@ def edit_entry(
     ensure_role(principal, Role.SUPERVISOR)
     view = service.get_entry(uow.session, shop_id=principal.shop_id, entry_id=entry_id)
     return _entry_page(
-        request, uow, principal, view=view, form=_form_of(view), notice=_notice(done)
+        request, uow, principal, view=view, form=_form_of(view), notice=notice_of(done)
     )
 
 

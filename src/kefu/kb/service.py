@@ -1,9 +1,10 @@
 """The knowledge base (知识库): the public face of the domain.
 
-Entries live in :mod:`kefu.kb.entries`, the per-shop matcher cache in :mod:`kefu.kb.index`,
-answering in :mod:`kefu.kb.answers`, unanswered questions in :mod:`kefu.kb.unanswered`,
-lint in :mod:`kefu.kb.lint` and spreadsheets in :mod:`kefu.kb.transfer`; other domains and
-the HTTP layer use them through this module.
+Entries are written in :mod:`kefu.kb.entries` and read in :mod:`kefu.kb.catalogue`, the
+per-shop matcher cache is :mod:`kefu.kb.index`, answering :mod:`kefu.kb.answers`,
+unanswered questions :mod:`kefu.kb.unanswered`, lint :mod:`kefu.kb.lint`, import and export
+:mod:`kefu.kb.transfer` (the files themselves :mod:`kefu.kb.spreadsheets`); other domains
+and the HTTP layer use them through this module.
 
 For the bot:
 
@@ -32,28 +33,29 @@ from kefu.kb.answers import Suggestion as Suggestion
 from kefu.kb.answers import answer_variables as answer_variables
 from kefu.kb.answers import find_answer as find_answer
 from kefu.kb.answers import render_answer as render_answer
+from kefu.kb.answers import shop_vocabulary as shop_vocabulary
 from kefu.kb.answers import suggest as suggest
+from kefu.kb.catalogue import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from kefu.kb.catalogue import EntryPage as EntryPage
+from kefu.kb.catalogue import EntryView as EntryView
+from kefu.kb.catalogue import count_entries as count_entries
+from kefu.kb.catalogue import get_entry as get_entry
+from kefu.kb.catalogue import image_by_key as image_by_key
+from kefu.kb.catalogue import list_categories as list_categories
+from kefu.kb.catalogue import product_by_sku as product_by_sku
+from kefu.kb.catalogue import revision as revision
+from kefu.kb.catalogue import search_entries as search_entries
 from kefu.kb.entries import MAX_ANSWER_LENGTH as MAX_ANSWER_LENGTH
 from kefu.kb.entries import MAX_CATEGORY_LENGTH as MAX_CATEGORY_LENGTH
-from kefu.kb.entries import MAX_PAGE_SIZE as MAX_PAGE_SIZE
 from kefu.kb.entries import MAX_QUESTION_LENGTH as MAX_QUESTION_LENGTH
 from kefu.kb.entries import MAX_QUESTIONS as MAX_QUESTIONS
 from kefu.kb.entries import UNSET as UNSET
 from kefu.kb.entries import VARIABLES as VARIABLES
-from kefu.kb.entries import EntryPage as EntryPage
-from kefu.kb.entries import EntryView as EntryView
 from kefu.kb.entries import Unset as Unset
 from kefu.kb.entries import add_questions as add_questions
-from kefu.kb.entries import count_entries as count_entries
 from kefu.kb.entries import create_entry as create_entry
 from kefu.kb.entries import delete_entry as delete_entry
-from kefu.kb.entries import get_entry as get_entry
-from kefu.kb.entries import image_by_key as image_by_key
-from kefu.kb.entries import list_categories as list_categories
-from kefu.kb.entries import product_by_sku as product_by_sku
 from kefu.kb.entries import record_hit as record_hit
-from kefu.kb.entries import revision as revision
-from kefu.kb.entries import search_entries as search_entries
 from kefu.kb.entries import set_enabled as set_enabled
 from kefu.kb.entries import update_entry as update_entry
 from kefu.kb.lint import EntryPair as EntryPair
@@ -61,7 +63,7 @@ from kefu.kb.lint import LintReport as LintReport
 from kefu.kb.lint import Misplaced as Misplaced
 from kefu.kb.lint import lint as lint
 from kefu.kb.models import UnansweredStatus as UnansweredStatus
-from kefu.kb.transfer import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
+from kefu.kb.spreadsheets import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
 from kefu.kb.transfer import ExportFile as ExportFile
 from kefu.kb.transfer import ImportRejected as ImportRejected
 from kefu.kb.transfer import ImportResult as ImportResult

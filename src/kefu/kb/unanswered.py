@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from kefu.conversations.models import Conversation
 from kefu.crm.models import Customer
 from kefu.errors import Conflict, Invalid, NotFound
-from kefu.kb import entries
-from kefu.kb.entries import MAX_QUESTION_LENGTH, MAX_QUESTIONS, EntryView
+from kefu.kb import catalogue, entries
+from kefu.kb.catalogue import EntryView
+from kefu.kb.entries import MAX_QUESTION_LENGTH, MAX_QUESTIONS
 from kefu.kb.events import UnansweredGroupResolved, UnansweredQuestionRecorded
 from kefu.kb.index import groups_matcher, shop_index
 from kefu.kb.models import FaqQuestion, UnansweredGroup, UnansweredQuestion, UnansweredStatus
@@ -62,7 +63,7 @@ class GroupPage:
 
 
 def _canonical(text: str) -> str:
-    return entries.normalized(text, limit=600)
+    return catalogue.normalized(text, limit=600)
 
 
 def record_unanswered(
@@ -306,14 +307,14 @@ def group_questions(session: Session, *, shop_id: int, group_id: int) -> list[st
         session.scalars(
             select(FaqQuestion.normalized).where(
                 FaqQuestion.shop_id == shop_id,
-                FaqQuestion.normalized.in_([entries.normalized(t) for t in examples]),
+                FaqQuestion.normalized.in_([catalogue.normalized(t) for t in examples]),
             )
         )
     )
     fresh: list[str] = []
     for text in examples:
         text = text[:MAX_QUESTION_LENGTH].strip()
-        key = entries.normalized(text)
+        key = catalogue.normalized(text)
         if key not in taken:
             taken.add(key)
             fresh.append(text)
@@ -390,7 +391,7 @@ def resolve_as_phrasing(
     session = uow.session
     group = _open_group(session, shop_id, group_id)
     try:
-        current = entries.get_entry(session, shop_id=shop_id, entry_id=entry_id)
+        current = catalogue.get_entry(session, shop_id=shop_id, entry_id=entry_id)
     except NotFound as exc:
         raise Invalid(
             f"there is no entry {entry_id} in this shop",
