@@ -23,7 +23,7 @@ WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
     "history", "receipts", "availability",
-    "reception", "hours", "suggestions",
+    "reception", "hours", "suggestions", "watchdog",
     "entries", "catalogue", "index", "answers", "unanswered", "lint", "transfer", "spreadsheets",
 }  # fmt: skip
 CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from kefu.analytics import pages as analytics_pages
 from kefu.bot import pages as bot_pages
 from kefu.bot import routes as bot_routes
 from kefu.bot import subscribers as bot_subscribers
+from kefu.bot import watchdog as bot_watchdog
 from kefu.channels import pages as chat_pages
 from kefu.channels import routes as widget_routes
 from kefu.clock import Clock, SystemClock
@@ -87,9 +90,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await realtime.start()
+        watchdog = asyncio.create_task(bot_watchdog.watch(unit_of_work))
         try:
             yield
         finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
             await realtime.stop()
 
     app = FastAPI(

@@ -3,12 +3,12 @@ and hands the rest to the right team with a summary — as the buyer and the age
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from kefu.bot import reception
+from kefu.bot import reception, watchdog
 from kefu.bot.events import BotAnswered, BotHandedOff
 from kefu.conversations.models import ConversationStatus
 from kefu.db import make_session_factory
@@ -184,3 +184,42 @@ def test_answers_and_hand_offs_are_announced(bot_shop: BotShop, bus: EventBus) -
     assert BotAnswered in kinds and BotHandedOff in kinds
     handed = next(e for e in seen if isinstance(e, BotHandedOff))
     assert handed.reason == "asked_for_human" and handed.team_code == "presale"
+
+
+def test_a_message_the_bot_never_answered_goes_to_people_after_a_minute(
+    bot_shop: BotShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if the process stopped between storing the buyer's line and answering it."""
+    monkeypatch.setattr(reception, "respond", lambda *_args, **_kwargs: None)
+    conversation_id = bot_shop.say(bot_shop.buyer(), "你们发什么快递")
+    bot_shop.clock.advance(timedelta(seconds=59))
+    with bot_shop.uow() as uow:
+        assert watchdog.rescue_stalled(uow) == 0
+    assert bot_shop.conversation(conversation_id).with_bot
+    bot_shop.clock.advance(timedelta(seconds=2))
+    with bot_shop.uow() as uow:
+        assert watchdog.rescue_stalled(uow) == 1
+    conversation = bot_shop.conversation(conversation_id)
+    assert not conversation.with_bot and conversation.team_id is not None
+    assert conversation.handoff_note == watchdog.NOTE
+    with bot_shop.uow() as uow:
+        assert watchdog.rescue_stalled(uow) == 0  # once
+
+
+def test_a_conversation_the_bot_answered_last_is_not_rescued(bot_shop: BotShop) -> None:
+    conversation_id = bot_shop.say(bot_shop.buyer(), "你们发什么快递")
+    bot_shop.clock.advance(timedelta(hours=1))
+    with bot_shop.uow() as uow:
+        assert watchdog.rescue_stalled(uow) == 0
+    assert bot_shop.conversation(conversation_id).with_bot
+
+
+def test_switching_the_bot_off_hands_its_buyers_to_people(bot_shop: BotShop) -> None:
+    buyer = bot_shop.buyer()
+    conversation_id = bot_shop.say(buyer, "你们发什么快递")
+    bot_shop.set_bot(enabled=False)
+    answered = len(bot_shop.bot_lines(conversation_id))
+    bot_shop.say(buyer, "那顺丰呢")
+    conversation = bot_shop.conversation(conversation_id)
+    assert not conversation.with_bot and conversation.team_id is not None
+    assert len(bot_shop.bot_lines(conversation_id)) == answered  # the bot said nothing more

@@ -18,7 +18,7 @@ class BotAnswered(Event):
 @dataclass(frozen=True, kw_only=True)
 class BotHandedOff(Event):
     """The bot passed a conversation to a team (reason: asked_for_human, angry, intent,
-    unanswered, needs_person, image, loop)."""
+    unanswered, needs_person, image, loop, stalled)."""
 
     conversation_id: int
     team_code: str

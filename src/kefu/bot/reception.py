@@ -92,9 +92,14 @@ def respond(
     conversation = conversations.lock_conversation(
         session, shop_id=event.shop_id, conversation_id=event.conversation_id
     )
-    if not (shop.bot_enabled and conversation.with_bot):
+    if not conversation.with_bot or conversation.status is not ConversationStatus.OPEN:
         return
-    if conversation.status is not ConversationStatus.OPEN:
+    if not shop.bot_enabled:
+        # Switched off while it was receiving this buyer: people take over now.
+        conversations.hand_off(
+            uow, shop_id=shop.id, conversation_id=conversation.id,
+            team_code=shops.DEFAULT_TEAM_CODE, note="机器人已关闭,转人工",
+        )  # fmt: skip
         return
     settings = settings_service.settings_of(session, shop_id=shop.id)
     now = uow.clock.now()
