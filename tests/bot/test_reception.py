@@ -223,3 +223,12 @@ def test_switching_the_bot_off_hands_its_buyers_to_people(bot_shop: BotShop) -> 
     conversation = bot_shop.conversation(conversation_id)
     assert not conversation.with_bot and conversation.team_id is not None
     assert len(bot_shop.bot_lines(conversation_id)) == answered  # the bot said nothing more
+
+
+def test_the_hand_off_summary_names_the_order_in_the_shops_own_format(
+    bot_shop: BotShop,
+) -> None:
+    bot_shop.set_bot(order_pattern=r"\d{6}-\d{4}")
+    conversation_id = bot_shop.say(bot_shop.buyer(), "订单202611-0042的XL码黑色还没到,转人工")
+    note = bot_shop.conversation(conversation_id).handoff_note
+    assert "202611-0042" in note and "XL" in note and "黑色" in note

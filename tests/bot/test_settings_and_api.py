@@ -153,3 +153,19 @@ def test_the_settings_page_saves_and_shows_errors(client: TestClient, staff: Sho
     saved = client.post("/settings/bot", data=form, follow_redirects=True)
     assert saved.status_code == 200 and 'data-testid="bot-saved"' in saved.text
     assert 'value="小蜜"' in saved.text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [("KF(\\d+", "not a valid regular expression"), ("(\\d+)+X", "slow"), ("\\d*", "empty")],
+)
+def test_a_bad_order_pattern_is_refused_with_the_reason(
+    uow_factory: UowFactory, staff: ShopWithStaff, pattern: str, reason: str
+) -> None:
+    with uow_factory() as uow, pytest.raises(Invalid) as caught:
+        service.update_settings(
+            uow, shop_id=staff.shop.id, changes=BotSettingsIn(order_pattern=pattern)
+        )
+    assert caught.value.field == "order_pattern" and reason in str(caught.value)
+    with uow_factory() as uow:
+        assert service.settings_of(uow.session, shop_id=staff.shop.id).order_pattern == ""

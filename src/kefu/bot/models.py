@@ -36,6 +36,9 @@ class BotSettings(Base):
     work_start: Mapped[str] = mapped_column(String(5), default="09:00")
     work_end: Mapped[str] = mapped_column(String(5), default="22:00")
     work_days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays
+    # The shop's order numbers, as a regular expression ("" = the usual 12–20 digits or
+    # letters + digits): how the bot tells an order number from a phone number or price.
+    order_pattern: Mapped[str] = mapped_column(String(100), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

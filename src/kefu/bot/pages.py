@@ -75,6 +75,7 @@ def save_bot_settings(
     work_start: str = Form(default="", max_length=5),
     work_end: str = Form(default="", max_length=5),
     work_days: list[str] = Form(default=[]),
+    order_pattern: str = Form(default="", max_length=100),
     csrf_token: str = Form(default=""),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
@@ -95,6 +96,7 @@ def save_bot_settings(
             work_start=work_start,
             work_end=work_end,
             work_days="".join(day for day in work_days if day in "1234567" and len(day) == 1),
+            order_pattern=order_pattern,
         )
         service.update_settings(uow, shop_id=principal.shop_id, changes=changes)
     except (DomainError, ValueError) as exc:

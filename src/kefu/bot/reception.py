@@ -122,7 +122,13 @@ def respond(
         _decide(session, uow, turn, state, settings, shop, conversation, reading, variables)
     note = ""
     if turn.handoff_team is not None:
-        note = _summary(reading, text, now=now, timezone=shop.timezone)
+        note = _summary(
+            reading,
+            text,
+            now=now,
+            timezone=shop.timezone,
+            order_pattern=settings_service.order_pattern_of(settings),
+        )
         _hand_off(uow, turn, settings, shop, conversation, variables, note, now=now)
         state.replies_in_row = 0
     else:
@@ -355,12 +361,25 @@ def _fill(template: str, variables: dict[str, str]) -> str:
     return kb.render_answer(template, variables)
 
 
-def _summary(reading: Reading | None, text: str, *, now: datetime, timezone: str) -> str:
+def _summary(
+    reading: Reading | None,
+    text: str,
+    *,
+    now: datetime,
+    timezone: str,
+    order_pattern: re.Pattern[str] | None,
+) -> str:
     """One line for the agent who takes over: intent, what was named, and the mood."""
     if reading is None:
         return "买家发送了图片" if not text else "机器人多次回复未解决"
     parts = [f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})"]
-    named = summary_of(extract(reading.normalized.original, now=now.astimezone(ZoneInfo(timezone))))
+    named = summary_of(
+        extract(
+            reading.normalized.original,
+            now=now.astimezone(ZoneInfo(timezone)),
+            order_pattern=order_pattern,
+        )
+    )
     if named:
         parts.append(named)
     mood = "生气" if reading.angry else ("不满" if reading.sentiment < -0.3 else "平和")

@@ -33,6 +33,7 @@ def _out(settings: BotSettings, *, enabled: bool) -> BotSettingsOut:
         work_start=settings.work_start,
         work_end=settings.work_end,
         work_days=settings.work_days,
+        order_pattern=settings.order_pattern,
     )
 
 

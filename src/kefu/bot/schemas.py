@@ -18,6 +18,7 @@ class BotSettingsIn(BaseModel):
     work_start: str | None = Field(default=None, max_length=5)
     work_end: str | None = Field(default=None, max_length=5)
     work_days: str | None = Field(default=None, max_length=7)
+    order_pattern: str | None = Field(default=None, max_length=100)
 
 
 class BotSettingsOut(BaseModel):
@@ -30,6 +31,7 @@ class BotSettingsOut(BaseModel):
     work_start: str
     work_end: str
     work_days: str
+    order_pattern: str
 
 
 class IntentRouteIn(BaseModel):

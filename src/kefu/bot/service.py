@@ -47,6 +47,7 @@ def settings_of(session: Session, *, shop_id: int) -> BotSettings:
         work_start="09:00",
         work_end="22:00",
         work_days="1234567",
+        order_pattern="",
     )
 
 
@@ -83,12 +84,41 @@ def update_settings(
         if not _WORK_DAYS.match(changes.work_days):
             raise Invalid("weekdays as digits 1 (Monday) to 7 (Sunday)", field="work_days")
         settings.work_days = "".join(sorted(set(changes.work_days)))
+    if changes.order_pattern is not None:
+        settings.order_pattern = check_order_pattern(changes.order_pattern)
     if settings.work_start == settings.work_end:
         raise Invalid("working hours must not start and end at the same time", field="work_end")
     settings.updated_at = uow.clock.now()
     if commit:
         uow.commit()
     return settings
+
+
+# Quantified groups inside quantified groups can take exponential time on hostile text.
+_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*}][^)]*\)\s*[+*{]")
+
+
+def check_order_pattern(pattern: str) -> str:
+    """A shop's order-number pattern, or an Invalid that says what is wrong with it."""
+    pattern = pattern.strip()
+    if not pattern:
+        return ""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise Invalid(f"not a valid regular expression: {exc.msg}", field="order_pattern") from exc
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise Invalid(
+            "repeat a group that itself repeats is not allowed (it can be very slow)",
+            field="order_pattern",
+        )
+    if compiled.match(""):
+        raise Invalid("the pattern must not match empty text", field="order_pattern")
+    return pattern
+
+
+def order_pattern_of(settings: BotSettings) -> re.Pattern[str] | None:
+    return re.compile(settings.order_pattern) if settings.order_pattern else None
 
 
 @dataclass(frozen=True)

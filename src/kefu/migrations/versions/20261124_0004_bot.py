@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("work_start", sa.String(length=5), nullable=False),
         sa.Column("work_end", sa.String(length=5), nullable=False),
         sa.Column("work_days", sa.String(length=7), nullable=False),
+        sa.Column("order_pattern", sa.String(length=100), server_default="", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("shop_id"),
