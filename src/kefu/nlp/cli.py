@@ -15,6 +15,7 @@ anything is written for them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Iterator
@@ -182,5 +183,7 @@ def train(data_dir: str, only: str | None) -> None:
     """Rebuild the shipped models from the public data (needs the dev extras: scikit-learn)."""
     from kefu.nlp.training import train_all
 
+    if importlib.util.find_spec("sklearn") is None:  # only training needs it
+        _fail("training needs scikit-learn: pip install -e '.[dev]' (make test installs it)")
     for line in train_all(Path(data_dir), only=only):
         click.echo(line)
