@@ -61,7 +61,7 @@ def test_asking_for_a_person_hands_over_with_a_summary(bot_shop: BotShop, ask: s
     assert not conversation.with_bot
     assert _team(bot_shop, conversation.team_id) == "presale"
     assert conversation.assignee_id == bot_shop.staff.agent.id
-    assert conversation.handoff_note.startswith("意图:")
+    assert conversation.handoff_note.startswith("买家要求人工")
     assert "转接" in bot_shop.bot_lines(conversation_id)[-1]
     # From now on people answer: the bot stays silent.
     before = len(bot_shop.bot_lines(conversation_id))

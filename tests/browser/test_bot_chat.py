@@ -66,7 +66,7 @@ def test_asking_for_a_person_hands_over_to_presale(
         conversation = session.scalars(
             select(Conversation).order_by(Conversation.id.desc()).limit(1)
         ).one()
-        assert not conversation.with_bot and conversation.handoff_note.startswith("意图:")
+        assert not conversation.with_bot and conversation.handoff_note.startswith("买家要求人工")
         team = shops.get_team(
             session, shop_id=conversation.shop_id, team_id=conversation.team_id or 0
         )

@@ -339,7 +339,7 @@ def test_the_bot_answers_then_hands_over_with_its_summary(
     _buyer_writes(uow_factory, staff, buyer, "转人工", "b2")
     banner = page.get_by_test_id("desk-handoff")
     expect(banner).to_be_visible(timeout=BOT_WAIT)
-    expect(banner).to_contain_text(re.compile(r"机器人摘要:.*意图:"))
+    expect(banner).to_contain_text(re.compile(r"机器人摘要:.*买家要求人工.*情绪:"))
     expect(row.get_by_test_id("desk-with-bot")).to_have_count(0)
     expect(note).to_be_visible()  # the earlier answer still says where it came from
     # The suggestions follow the buyer's new line: none are about shipping any more.

@@ -125,6 +125,7 @@ def respond(
         note = _summary(
             reading,
             text,
+            reason=turn.reason,
             now=now,
             timezone=shop.timezone,
             order_pattern=settings_service.order_pattern_of(settings),
@@ -361,18 +362,34 @@ def _fill(template: str, variables: dict[str, str]) -> str:
     return kb.render_answer(template, variables)
 
 
+# Why the bot handed on, as the agent reads it first.
+_REASONS = {
+    "asked_for_human": "买家要求人工",
+    "angry": "买家不满,需优先安抚",
+    "intent": "需要人工处理",
+    "needs_person": "需要人工办理",
+    "unanswered": "机器人两次未能回答",
+    "image": "买家发送了图片",
+    "loop": "机器人多次回复未解决",
+}
+INTENT_SHOWN_FROM = 0.3  # below this the guess would mislead the agent more than help
+
+
 def _summary(
     reading: Reading | None,
     text: str,
     *,
+    reason: str,
     now: datetime,
     timezone: str,
     order_pattern: re.Pattern[str] | None,
 ) -> str:
-    """One line for the agent who takes over: intent, what was named, and the mood."""
+    """One line for the agent who takes over: why, the intent, what was named, the mood."""
+    parts = [_REASONS.get(reason, "转人工")]
     if reading is None:
-        return "买家发送了图片" if not text else "机器人多次回复未解决"
-    parts = [f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})"]
+        return parts[0]
+    if reading.confidence >= INTENT_SHOWN_FROM:
+        parts.append(f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})")
     named = summary_of(
         extract(
             reading.normalized.original,
