@@ -559,9 +559,12 @@ def cookie_header(client: httpx.AsyncClient) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
 
 
-async def prepare_kefu(base: str, *, agents: int, buyers: int) -> tuple[list[str], list[str]]:
+async def prepare_kefu(
+    base: str, *, agents: int, buyers: int, bot: bool = False
+) -> tuple[list[str], list[str]]:
     """Agents in team presale with room for every buyer; their desk cookies (the owner's
-    first), and one visitor token per buyer."""
+    first), and one visitor token per buyer. ``bot``: the shop's bot receives each buyer
+    first (it has no FAQ: it greets, asks twice, then hands the buyer to presale)."""
     capacity = min(DESK_CAPACITY_MAX, max(5, math.ceil(buyers / max(agents, 1))))
 
     async def login(email: str) -> tuple[httpx.AsyncClient, str]:
@@ -574,8 +577,18 @@ async def prepare_kefu(base: str, *, agents: int, buyers: int) -> tuple[list[str
 
     owner, csrf = await login("owner@bench.test")
     try:
+        if bot:
+            (
+                await owner.patch(
+                    "/api/v1/bot/settings",
+                    headers={"X-CSRF-Token": csrf},
+                    json={"enabled": True, "work_start": "00:00", "work_end": "23:59"},
+                )
+            ).raise_for_status()
         teams = (await owner.get("/api/v1/teams")).raise_for_status().json()
         presale = next(t["id"] for t in teams if t["code"] == "presale")
+        # With the bot, buyers reach whichever team their intent belongs to.
+        team_ids = [t["id"] for t in teams] if bot else [presale]
         for i in range(agents):
             created = await owner.post(
                 "/api/v1/agents",
@@ -585,7 +598,7 @@ async def prepare_kefu(base: str, *, agents: int, buyers: int) -> tuple[list[str
                     "display_name": f"客服{i:02d}",
                     "password": PASSWORD,
                     "role": "agent",
-                    "team_ids": [presale],
+                    "team_ids": team_ids,
                 },
             )
             created.raise_for_status()
@@ -745,6 +758,7 @@ class Options:
     profile_phase: str
     profile_seconds: float
     samples: Path | None
+    bot: bool = False
 
 
 def split_workers(
@@ -1009,7 +1023,7 @@ def run_kefu(opts: Options, tmp: Path) -> RunFigures:
     try:
         server.wait_healthy()
         cookies, tokens = asyncio.run(
-            prepare_kefu(server.base, agents=opts.agents, buyers=opts.buyers)
+            prepare_kefu(server.base, agents=opts.agents, buyers=opts.buyers, bot=opts.bot)
         )
         fig.notes.append(
             f"set-up (migrate, shop, {opts.agents} agents, {opts.buyers} widget sessions): "
@@ -1322,6 +1336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--samples", type=Path, metavar="CSV", help="write every message's times to this file"
     )
+    parser.add_argument(
+        "--bot", action="store_true", help="the shop's bot receives every buyer first"
+    )
     parser.add_argument("--echo-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.echo_server:
@@ -1348,6 +1365,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_phase=args.profile_phase,
         profile_seconds=args.profile_seconds,
         samples=args.samples,
+        bot=args.bot,
     )
     raise_open_files(2 * (opts.buyers + opts.agents) + 200)
     per_buyer = opts.rate / opts.buyers

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -77,7 +78,8 @@ def create_app(
         new_visitors_per_minute=settings.new_visitors_per_minute,
     )
     # After realtime: a buyer's line reaches the desks before the bot's answer to it.
-    bot_subscribers.install(bus, unit_of_work)
+    bot_worker = bot_subscribers.BotWorker(unit_of_work)
+    bot_subscribers.install(bus, unit_of_work, worker=bot_worker)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -97,6 +99,7 @@ def create_app(
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
+            await to_thread.run_sync(bot_worker.stop)
             await realtime.stop()
 
     app = FastAPI(
