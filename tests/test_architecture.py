@@ -24,7 +24,8 @@ WEB_FREE = {
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
     "history", "receipts", "availability",
     "reception", "hours", "suggestions", "watchdog",
-    "entries", "catalogue", "index", "answers", "unanswered", "lint", "transfer", "spreadsheets",
+    "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox",
+    "unanswered_resolution", "lint", "transfer", "spreadsheets",
 }  # fmt: skip
 CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
 

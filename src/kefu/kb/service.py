@@ -2,9 +2,10 @@
 
 Entries are written in :mod:`kefu.kb.entries` and read in :mod:`kefu.kb.catalogue`, the
 per-shop matcher cache is :mod:`kefu.kb.index`, answering :mod:`kefu.kb.answers`,
-unanswered questions :mod:`kefu.kb.unanswered`, lint :mod:`kefu.kb.lint`, import and export
-:mod:`kefu.kb.transfer` (the files themselves :mod:`kefu.kb.spreadsheets`); other domains
-and the HTTP layer use them through this module.
+unanswered questions :mod:`kefu.kb.unanswered` (read in :mod:`kefu.kb.unanswered_inbox`,
+resolved in :mod:`kefu.kb.unanswered_resolution`), lint :mod:`kefu.kb.lint`, import and
+export :mod:`kefu.kb.transfer` (the files themselves :mod:`kefu.kb.spreadsheets`); other
+domains and the HTTP layer use them through this module.
 
 For the bot:
 
@@ -70,17 +71,17 @@ from kefu.kb.transfer import ImportResult as ImportResult
 from kefu.kb.transfer import RowError as RowError
 from kefu.kb.transfer import export_entries as export_entries
 from kefu.kb.transfer import import_entries as import_entries
-from kefu.kb.unanswered import GroupPage as GroupPage
-from kefu.kb.unanswered import GroupView as GroupView
-from kefu.kb.unanswered import Nearest as Nearest
-from kefu.kb.unanswered import count_open_groups as count_open_groups
-from kefu.kb.unanswered import get_group as get_group
-from kefu.kb.unanswered import group_questions as group_questions
-from kefu.kb.unanswered import ignore_group as ignore_group
-from kefu.kb.unanswered import list_groups as list_groups
 from kefu.kb.unanswered import record_unanswered as record_unanswered
-from kefu.kb.unanswered import resolve_as_new_entry as resolve_as_new_entry
-from kefu.kb.unanswered import resolve_as_phrasing as resolve_as_phrasing
+from kefu.kb.unanswered_inbox import GroupPage as GroupPage
+from kefu.kb.unanswered_inbox import GroupView as GroupView
+from kefu.kb.unanswered_inbox import Nearest as Nearest
+from kefu.kb.unanswered_inbox import count_open_groups as count_open_groups
+from kefu.kb.unanswered_inbox import get_group as get_group
+from kefu.kb.unanswered_inbox import list_groups as list_groups
+from kefu.kb.unanswered_resolution import group_questions as group_questions
+from kefu.kb.unanswered_resolution import ignore_group as ignore_group
+from kefu.kb.unanswered_resolution import resolve_as_new_entry as resolve_as_new_entry
+from kefu.kb.unanswered_resolution import resolve_as_phrasing as resolve_as_phrasing
 from kefu.uow import UnitOfWork
 
 
