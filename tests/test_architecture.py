@@ -23,7 +23,7 @@ WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
     "history", "receipts", "availability",
-    "reception", "hours", "suggestions", "watchdog",
+    "reception", "hours", "suggestions", "watchdog", "summary",
     "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox",
     "unanswered_resolution", "lint", "transfer", "spreadsheets",
 }  # fmt: skip

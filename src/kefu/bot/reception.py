@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -25,13 +24,13 @@ from kefu.bot import hours
 from kefu.bot import service as settings_service
 from kefu.bot.events import BotAnswered, BotHandedOff
 from kefu.bot.models import BotConversationState, BotSettings
+from kefu.bot.summary import handoff_summary
 from kefu.conversations import service as conversations
 from kefu.conversations.events import MessageReceived
 from kefu.conversations.models import Conversation, ConversationStatus, SenderType
 from kefu.errors import NotFound
 from kefu.kb import service as kb
 from kefu.nlp.analyzer import Analyzer, Reading
-from kefu.nlp.entities import extract, summary_of
 from kefu.nlp.intents import Action
 from kefu.nlp.segment import Vocabulary
 from kefu.shops import service as shops
@@ -122,7 +121,7 @@ def respond(
         _decide(session, uow, turn, state, settings, shop, conversation, reading, variables)
     note = ""
     if turn.handoff_team is not None:
-        note = _summary(
+        note = handoff_summary(
             reading,
             text,
             reason=turn.reason,
@@ -360,45 +359,3 @@ def _variables(
 
 def _fill(template: str, variables: dict[str, str]) -> str:
     return kb.render_answer(template, variables)
-
-
-# Why the bot handed on, as the agent reads it first.
-_REASONS = {
-    "asked_for_human": "买家要求人工",
-    "angry": "买家不满,需优先安抚",
-    "intent": "需要人工处理",
-    "needs_person": "需要人工办理",
-    "unanswered": "机器人两次未能回答",
-    "image": "买家发送了图片",
-    "loop": "机器人多次回复未解决",
-}
-INTENT_SHOWN_FROM = 0.3  # below this the guess would mislead the agent more than help
-
-
-def _summary(
-    reading: Reading | None,
-    text: str,
-    *,
-    reason: str,
-    now: datetime,
-    timezone: str,
-    order_pattern: re.Pattern[str] | None,
-) -> str:
-    """One line for the agent who takes over: why, the intent, what was named, the mood."""
-    parts = [_REASONS.get(reason, "转人工")]
-    if reading is None:
-        return parts[0]
-    if reading.confidence >= INTENT_SHOWN_FROM:
-        parts.append(f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})")
-    named = summary_of(
-        extract(
-            reading.normalized.original,
-            now=now.astimezone(ZoneInfo(timezone)),
-            order_pattern=order_pattern,
-        )
-    )
-    if named:
-        parts.append(named)
-    mood = "生气" if reading.angry else ("不满" if reading.sentiment < -0.3 else "平和")
-    parts.append(f"情绪:{mood}({reading.sentiment:+.1f})")
-    return " · ".join(parts)
