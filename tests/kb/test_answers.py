@@ -213,3 +213,18 @@ def test_answer_variables_address_the_buyer_as_an_agent_would(
         }
     rendered = kb.render_answer("{customer_name},欢迎来到{shop_name}", {"customer_name": "王女士"})
     assert rendered == "王女士,欢迎来到本店"
+
+
+def test_an_entry_added_in_the_same_unit_of_work_answers_at_once(
+    uow_factory: UowFactory, shop: ShopWithStaff
+) -> None:
+    """The index key is read once per session, and a KB write in that session forgets it."""
+    with uow_factory() as uow:
+        before = kb.find_answer(uow.session, shop_id=shop.shop.id, text="可以开发票吗")
+        assert before.answer is None
+        kb.create_entry(
+            uow, shop_id=shop.shop.id, questions=["可以开发票吗"], answer="可以开电子发票",
+            commit=False,
+        )  # fmt: skip
+        after = kb.find_answer(uow.session, shop_id=shop.shop.id, text="可以开发票吗")
+        assert after.answer is not None and after.answer.answer == "可以开电子发票"

@@ -159,6 +159,7 @@ def respond(
             )
         )
     state.updated_at = now
+    session.add(state)
     uow.commit()
 
 
@@ -345,8 +346,7 @@ def _state(session: Session, conversation: Conversation, *, now: datetime) -> Bo
             replies_in_row=0,
             choices="",
             updated_at=now,
-        )
-        session.add(state)
+        )  # added when the turn ends: one INSERT with what the turn decided
     return state
 
 

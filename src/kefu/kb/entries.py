@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from kefu.commerce.models import Product
 from kefu.conversations.models import Attachment
 from kefu.errors import Conflict, Invalid
+from kefu.kb import index
 from kefu.kb.catalogue import EntryView, get_entry, get_entry_row, normalized, view
 from kefu.kb.events import FaqEntryCreated, FaqEntryDeleted, FaqEntryUpdated
 from kefu.kb.models import FaqEntry, FaqQuestion, KbState
@@ -182,6 +183,7 @@ def _check_unique(
 def touch(uow: UnitOfWork, *, shop_id: int) -> None:
     """Raise the shop's KB revision (does not commit). Serialises a shop's KB writes."""
     session = uow.session
+    index.forget(session, shop_id=shop_id)
     bump = update(KbState).where(KbState.shop_id == shop_id).values(revision=KbState.revision + 1)
     result = cast(CursorResult[Any], session.execute(bump))
     if result.rowcount:

@@ -122,10 +122,24 @@ def vocabulary(session: Session, *, shop_id: int) -> Vocabulary:
     return Vocabulary(sorted(words))
 
 
+# Per session (one unit of work): the index key already read, so a bot turn that segments
+# with the shop's words and then matches its FAQ asks the database once. A KB write in the
+# same session forgets it (``forget``).
+_SESSION_KEYS = "kefu.kb.index_keys"
+
+
 def shop_index(session: Session, *, shop_id: int) -> ShopIndex:
-    revision = session.scalar(select(KbState.revision).where(KbState.shop_id == shop_id)) or 0
-    key = (revision, _catalogue_key(session, shop_id=shop_id))
+    known: dict[int, Hashable] = session.info.setdefault(_SESSION_KEYS, {})
+    key = known.get(shop_id)
+    if key is None:
+        revision = session.scalar(select(KbState.revision).where(KbState.shop_id == shop_id))
+        key = known[shop_id] = (revision or 0, _catalogue_key(session, shop_id=shop_id))
     return _entries.get(shop_id, key, lambda: _build(session, shop_id, key))
+
+
+def forget(session: Session, *, shop_id: int) -> None:
+    """The shop's KB changed in this session: the next lookup reads the revision again."""
+    session.info.get(_SESSION_KEYS, {}).pop(shop_id, None)
 
 
 def _build(session: Session, shop_id: int, key: Hashable) -> ShopIndex:
