@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -89,3 +91,33 @@ def screenshot(page: Page, name: str) -> None:
     """Keep a picture of what the person saw, for a human to look at after the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def no_script_errors(page: Page) -> Iterator[None]:
+    """An exception in the page's script fails the test, even when the screen looks right.
+    A refused form answers 4xx on purpose; Chromium logs that as a failed load."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    yield
+    assert errors == []
+
+
+def log_in_to_desk(page: Page, server: LiveServer, *, shop: str, email: str) -> None:
+    """Open /desk, log in on the page it redirects to, and wait for the live connection."""
+    page.goto(server.url + "/desk")
+    expect(page).to_have_url(f"{server.url}/login?next=%2Fdesk")
+    page.get_by_label("店铺代码").fill(shop)
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(server.url + "/desk")
+    expect(page.get_by_test_id("desk-connection")).to_have_attribute("data-state", "open")

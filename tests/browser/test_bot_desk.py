@@ -5,7 +5,7 @@ entry that answered, and the summary it hands over with a conversation."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Dialog, Page, Route, expect
@@ -19,11 +19,11 @@ from kefu.conversations.models import Channel, Message, SenderType
 from kefu.crm import service as crm
 from kefu.kb import service as kb
 from kefu.uow import UnitOfWork
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, log_in_to_desk, screenshot
 from tests.conftest import TEST_SECRET
-from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
+from tests.factories import ShopWithStaff, make_shop_with_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
 UowFactory = Callable[[], UnitOfWork]
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
@@ -35,35 +35,7 @@ RETURNS = "支持七天无理由退货,请在订单页点「申请售后」,寄�
 INVOICE = "可以开电子发票,下单时填写抬头和税号即可,发货后 3 天内发到您的邮箱。"
 
 
-@pytest.fixture(autouse=True)
-def _no_script_errors(page: Page) -> Iterator[None]:
-    """An exception in desk.js fails the test, even when the screen happens to look right."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None
-        ),
-    )
-    yield
-    assert errors == []
-
-
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _log_in_to_desk(page: Page, server: LiveServer, *, shop: str, email: str) -> None:
-    page.goto(server.url + "/desk")
-    expect(page).to_have_url(f"{server.url}/login?next=%2Fdesk")
-    page.get_by_label("店铺代码").fill(shop)
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(server.url + "/desk")
-    expect(page.get_by_test_id("desk-connection")).to_have_attribute("data-state", "open")
 
 
 def _faq(uow_factory: UowFactory, staff: ShopWithStaff) -> dict[str, int]:
@@ -118,7 +90,7 @@ def test_suggested_answers_fill_the_composer_and_follow_the_buyer(
     _buyer_writes(uow_factory, staff, buyer, "你们发什么快递", "b2")
     conversation_id = first.conversation_id
 
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     row = page.locator(f'[data-testid=desk-conversation][data-id="{conversation_id}"]')
     expect(row.get_by_test_id("desk-with-bot")).to_have_count(0)
     expect(row.get_by_test_id("desk-urgent")).to_have_count(0)
@@ -188,7 +160,7 @@ def test_a_switch_of_conversation_never_shows_the_other_ones_suggestions(
         held.append(route)
 
     page.route(slow, hold)
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     expect(page.get_by_test_id("desk-conversation")).to_have_count(2)
     page.locator(f'[data-testid=desk-conversation][data-id="{shipping.conversation_id}"]').click()
     page.locator(f'[data-testid=desk-conversation][data-id="{invoice.conversation_id}"]').click()
@@ -226,7 +198,7 @@ def test_urgent_handed_over_conversation_stands_out_with_the_bots_summary(
         dialog.dismiss()
 
     page.on("dialog", record)
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     row = page.locator(f'[data-testid=desk-conversation][data-id="{message.conversation_id}"]')
     expect(row.get_by_test_id("desk-urgent")).to_have_text("优先")
     expect(row).to_have_class(re.compile(r"\burgent\b"))
@@ -281,7 +253,7 @@ def test_bot_lines_say_which_faq_entry_answered_on_load_and_live(
             )
 
     bot_says("王女士您好,我们默认发中通快递。", "知识库 #12「发什么快递」 把握度 92%", "bot-1")
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     page.locator(f'[data-testid=desk-conversation][data-id="{conversation_id}"]').click()
     history = page.get_by_test_id("desk-messages")
     first = history.locator("[data-testid=desk-message][data-seq='2']")
@@ -317,7 +289,7 @@ def test_the_bot_answers_then_hands_over_with_its_summary(
     with uow_factory() as uow:
         bot.update_settings(uow, shop_id=staff.shop.id, changes=BotSettingsIn(enabled=True))
     buyer = _buyer(uow_factory, staff)
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.supervisor.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.supervisor.email)
     page.get_by_test_id("desk-tab-all").click()
 
     message = _buyer_writes(uow_factory, staff, buyer, "你们发什么快递", "b1")

@@ -7,7 +7,7 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,45 +28,17 @@ from kefu.crm import service as crm
 from kefu.realtime.hub import shop_channel
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, log_in_to_desk, screenshot
 from tests.conftest import TEST_SECRET
-from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
+from tests.factories import ShopWithStaff, make_shop_with_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
 UowFactory = Callable[[], UnitOfWork]
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
-@pytest.fixture(autouse=True)
-def _no_script_errors(page: Page) -> Iterator[None]:
-    """An exception in desk.js fails the test, even when the screen happens to look right."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None
-        ),
-    )
-    yield
-    assert errors == []
-
-
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _log_in_to_desk(page: Page, server: LiveServer, *, shop: str, email: str) -> None:
-    page.goto(server.url + "/desk")
-    expect(page).to_have_url(f"{server.url}/login?next=%2Fdesk")
-    page.get_by_label("店铺代码").fill(shop)
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(server.url + "/desk")
-    expect(page.get_by_test_id("desk-connection")).to_have_attribute("data-state", "open")
 
 
 def _buyer(
@@ -184,7 +156,7 @@ def test_agent_replies_adds_a_note_and_sees_the_customer_panel(
     conversation_id = first.conversation_id
 
     # Nobody was online: it waited in 售前's queue; the agent's desk connecting takes it.
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     row = page.locator(f'[data-testid=desk-conversation][data-id="{conversation_id}"]')
     expect(row).to_contain_text("王女士")
     expect(row).to_contain_text("售前")
@@ -301,7 +273,7 @@ def test_buyer_messages_arrive_live_with_badges_title_and_typing(
     li = _buyer(uow_factory, staff, name="李强", gender="M")
     first = _buyer_writes(uow_factory, staff, wang, "这件有 M 码吗", "w1")
     second = _buyer_writes(uow_factory, staff, li, "发票怎么开", "l1")
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     wang_row = page.locator(f'[data-testid=desk-conversation][data-id="{first.conversation_id}"]')
     li_row = page.locator(f'[data-testid=desk-conversation][data-id="{second.conversation_id}"]')
     expect(li_row).to_contain_text("李先生")
@@ -353,7 +325,7 @@ def test_close_reopen_and_transfer_to_another_team(
     buyer = _buyer(uow_factory, staff)
     message = _buyer_writes(uow_factory, staff, buyer, "收到的衣服有线头,想退货", "b1")
     conversation_id = message.conversation_id
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     row = page.locator(f'[data-testid=desk-conversation][data-id="{conversation_id}"]')
     row.click()
 
@@ -415,7 +387,7 @@ def test_supervisor_sees_every_queue_and_takes_a_conversation(
             client_msg_id="z1",
             body="退款什么时候到账",
         )
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.supervisor.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.supervisor.email)
     page.get_by_test_id("desk-tab-queue").click()
     row = page.locator(f'[data-testid=desk-conversation][data-id="{conversation.id}"]')
     expect(row).to_contain_text("赵女士")
@@ -454,7 +426,7 @@ def test_hostile_buyer_text_is_shown_as_text_and_never_runs(
         dialog.dismiss()
 
     page.on("dialog", record)
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     row = page.locator(f'[data-testid=desk-conversation][data-id="{message.conversation_id}"]')
     expect(row).to_contain_text(HOSTILE)
     row.click()
@@ -476,7 +448,7 @@ def test_the_desk_in_english(live_server: LiveServer, page: Page, uow_factory: U
     staff = make_shop_with_staff(uow_factory, "mianli")
     buyer = _buyer(uow_factory, staff)
     message = _buyer_writes(uow_factory, staff, buyer, "Hello?", "e1")
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     page.get_by_role("button", name="English").click()
     expect(page).to_have_url(live_server.url + "/desk")
     expect(page.get_by_test_id("desk-tab-queue")).to_contain_text("Queue")
@@ -498,7 +470,7 @@ def test_small_window_keeps_the_chat_usable(
     buyer = _buyer(uow_factory, staff)
     message = _buyer_writes(uow_factory, staff, buyer, "在吗", "s1")
     page.set_viewport_size({"width": 1024, "height": 700})
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     page.locator(f'[data-testid=desk-conversation][data-id="{message.conversation_id}"]').click()
     expect(page.get_by_test_id("desk-send")).to_be_visible()
     expect(page.get_by_test_id("desk-customer")).to_be_visible()
@@ -528,7 +500,7 @@ def test_a_dropped_connection_loses_nothing(
         net["sockets"].append((ws, server))
 
     page.route_web_socket(re.compile(r"/ws/desk$"), route)
-    _log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
+    log_in_to_desk(page, live_server, shop="mianli", email=staff.agent.email)
     page.locator(f'[data-testid=desk-conversation][data-id="{conversation_id}"]').click()
     history = page.get_by_test_id("desk-messages")
     expect(history.locator("[data-testid=desk-message]")).to_have_count(1)

@@ -16,27 +16,10 @@ from kefu.uow import UnitOfWork
 from tests.browser.conftest import LiveServer, screenshot
 from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
 UowFactory = Callable[[], UnitOfWork]
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
-
-
-@pytest.fixture(autouse=True)
-def _no_script_errors(page: Page) -> Iterator[None]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            # A refused form answers 4xx on purpose; Chromium logs that as a failed load.
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None
-        ),
-    )
-    yield
-    assert errors == []
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kefu.db import Base, UTCDateTime
 
 DEFAULT_BOT_NAME = "小客"
+DEFAULT_WORK_START, DEFAULT_WORK_END, DEFAULT_WORK_DAYS = "09:00", "22:00", "1234567"
 DEFAULT_GREETING = "您好,欢迎光临{shop_name}!我是智能客服{bot_name},请问有什么可以帮您?"
 DEFAULT_HANDOFF = "好的,已为您转接{team_name}的客服同事,请稍候,马上为您处理。"
 DEFAULT_OFFLINE = (
@@ -33,9 +34,9 @@ class BotSettings(Base):
     greeting: Mapped[str] = mapped_column(Text, default=DEFAULT_GREETING)
     handoff_message: Mapped[str] = mapped_column(Text, default=DEFAULT_HANDOFF)
     offline_message: Mapped[str] = mapped_column(Text, default=DEFAULT_OFFLINE)
-    work_start: Mapped[str] = mapped_column(String(5), default="09:00")
-    work_end: Mapped[str] = mapped_column(String(5), default="22:00")
-    work_days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays
+    work_start: Mapped[str] = mapped_column(String(5), default=DEFAULT_WORK_START)
+    work_end: Mapped[str] = mapped_column(String(5), default=DEFAULT_WORK_END)
+    work_days: Mapped[str] = mapped_column(String(7), default=DEFAULT_WORK_DAYS)  # ISO weekdays
     # The shop's order numbers, as a regular expression ("" = the usual 12–20 digits or
     # letters + digits): how the bot tells an order number from a phone number or price.
     order_pattern: Mapped[str] = mapped_column(String(100), default="", server_default="")

@@ -9,32 +9,15 @@ from fastapi import APIRouter, Depends, Path
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
 from kefu.bot import service
-from kefu.bot.models import BotSettings
 from kefu.bot.schemas import BotSettingsIn, BotSettingsOut, IntentRouteIn, IntentRouteOut
 from kefu.bot.suggestions import Suggestions, suggestions_for
 from kefu.conversations import desk
 from kefu.nlp.intents import LABELS
-from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.deps import ResourceId, api_principal, ensure_role, get_uow
 
 router = APIRouter(prefix="/api/v1/bot", tags=["bot"])
 IntentNumber = Annotated[int, Path(ge=1, le=len(LABELS))]
-
-
-def _out(settings: BotSettings, *, enabled: bool) -> BotSettingsOut:
-    return BotSettingsOut(
-        enabled=enabled,
-        bot_name=settings.bot_name,
-        threshold=settings.threshold,
-        greeting=settings.greeting,
-        handoff_message=settings.handoff_message,
-        offline_message=settings.offline_message,
-        work_start=settings.work_start,
-        work_end=settings.work_end,
-        work_days=settings.work_days,
-        order_pattern=settings.order_pattern,
-    )
 
 
 @router.get("/settings", response_model=BotSettingsOut)
@@ -43,9 +26,7 @@ def get_settings(
 ) -> BotSettingsOut:
     """The bot's settings (supervisors and owners)."""
     ensure_role(principal, Role.SUPERVISOR)
-    shop = shops.get_shop(uow.session, shop_id=principal.shop_id)
-    settings = service.settings_of(uow.session, shop_id=shop.id)
-    return _out(settings, enabled=shop.bot_enabled)
+    return service.describe_settings(uow.session, shop_id=principal.shop_id)
 
 
 @router.patch("/settings", response_model=BotSettingsOut)
@@ -56,9 +37,7 @@ def update_settings(
 ) -> BotSettingsOut:
     """Change some settings (owner): only the fields given change."""
     ensure_role(principal, Role.OWNER)
-    settings = service.update_settings(uow, shop_id=principal.shop_id, changes=body)
-    shop = shops.get_shop(uow.session, shop_id=principal.shop_id)
-    return _out(settings, enabled=shop.bot_enabled)
+    return service.update_settings(uow, shop_id=principal.shop_id, changes=body)
 
 
 @router.get("/intents", response_model=list[IntentRouteOut])
@@ -103,12 +82,7 @@ def conversation_suggestions(
     uow: UnitOfWork = Depends(get_uow),
 ) -> Suggestions:
     """The top three knowledge-base answers to the buyer's latest question, ready to send."""
-    viewer = desk.viewer_for(
-        uow.session,
-        shop_id=principal.shop_id,
-        agent_id=principal.agent_id,
-        shop_wide=principal.has_role(Role.SUPERVISOR),
-    )
+    viewer = desk.viewer_of(uow.session, principal)
     return suggestions_for(
         uow.session, shop_id=principal.shop_id, conversation_id=conversation_id, viewer=viewer
     )

@@ -18,10 +18,13 @@ from kefu.bot.models import (
     DEFAULT_GREETING,
     DEFAULT_HANDOFF,
     DEFAULT_OFFLINE,
+    DEFAULT_WORK_DAYS,
+    DEFAULT_WORK_END,
+    DEFAULT_WORK_START,
     BotSettings,
     IntentRouteEdit,
 )
-from kefu.bot.schemas import BotSettingsIn
+from kefu.bot.schemas import BotSettingsIn, BotSettingsOut
 from kefu.errors import Invalid, NotFound
 from kefu.nlp.intents import DEFAULT_ROUTES, LABELS, Action
 from kefu.shops import service as shops
@@ -44,16 +47,26 @@ def settings_of(session: Session, *, shop_id: int) -> BotSettings:
         greeting=DEFAULT_GREETING,
         handoff_message=DEFAULT_HANDOFF,
         offline_message=DEFAULT_OFFLINE,
-        work_start="09:00",
-        work_end="22:00",
-        work_days="1234567",
+        work_start=DEFAULT_WORK_START,
+        work_end=DEFAULT_WORK_END,
+        work_days=DEFAULT_WORK_DAYS,
         order_pattern="",
     )
 
 
+def describe_settings(session: Session, *, shop_id: int) -> BotSettingsOut:
+    """The settings as the API shows them, with the shop's on/off switch."""
+    shop = shops.get_shop(session, shop_id=shop_id)
+    settings = settings_of(session, shop_id=shop_id)
+    fields = {
+        name: getattr(settings, name) for name in BotSettingsOut.model_fields if name != "enabled"
+    }
+    return BotSettingsOut(enabled=shop.bot_enabled, **fields)
+
+
 def update_settings(
     uow: UnitOfWork, *, shop_id: int, changes: BotSettingsIn, commit: bool = True
-) -> BotSettings:
+) -> BotSettingsOut:
     session = uow.session
     shop = shops.get_shop(session, shop_id=shop_id)
     settings = session.get(BotSettings, shop_id)
@@ -91,7 +104,7 @@ def update_settings(
     settings.updated_at = uow.clock.now()
     if commit:
         uow.commit()
-    return settings
+    return describe_settings(session, shop_id=shop_id)
 
 
 # Quantified groups inside quantified groups can take exponential time on hostile text.

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts import presence
 from kefu.accounts import service as accounts
-from kefu.accounts.models import Agent
+from kefu.accounts.auth import Principal
+from kefu.accounts.models import Agent, Role
 from kefu.commerce.models import Order, OrderLine
 from kefu.conversations.messages import get_conversation
 from kefu.conversations.models import (
@@ -106,6 +107,16 @@ def viewer_for(session: Session, *, shop_id: int, agent_id: int | None, shop_wid
     return Viewer(
         agent_id=agent_id,
         team_ids=accounts.team_ids_of(session, shop_id=shop_id, agent_id=agent_id),
+    )
+
+
+def viewer_of(session: Session, principal: Principal) -> Viewer:
+    """What a caller may see: supervisors and owners every team, agents their own."""
+    return viewer_for(
+        session,
+        shop_id=principal.shop_id,
+        agent_id=principal.agent_id,
+        shop_wide=principal.has_role(Role.SUPERVISOR),
     )
 
 

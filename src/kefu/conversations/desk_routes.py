@@ -56,16 +56,6 @@ class CapacityIn(_In):
     capacity: int = Field(ge=0, le=50)
 
 
-def caller_viewer(uow: UnitOfWork, principal: Principal) -> desk.Viewer:
-    """What the caller may see: supervisors and owners everything, agents their teams'."""
-    return desk.viewer_for(
-        uow.session,
-        shop_id=principal.shop_id,
-        agent_id=principal.agent_id,
-        shop_wide=principal.has_role(Role.SUPERVISOR),
-    )
-
-
 def _agent_id(principal: Principal) -> int:
     """Desk actions are a person's: API tokens may read, but replies need an agent."""
     if principal.agent_id is None:
@@ -78,7 +68,7 @@ def _check(uow: UnitOfWork, principal: Principal, conversation_id: int) -> None:
         uow.session,
         shop_id=principal.shop_id,
         conversation_id=conversation_id,
-        viewer=caller_viewer(uow, principal),
+        viewer=desk.viewer_of(uow.session, principal),
     )
 
 
@@ -100,7 +90,7 @@ def desk_conversations(
         "conversations": desk.list_desk_conversations(
             uow.session,
             shop_id=principal.shop_id,
-            viewer=caller_viewer(uow, principal),
+            viewer=desk.viewer_of(uow.session, principal),
             view=view,
             status=status,
             team_id=team_id,
@@ -128,7 +118,7 @@ def desk_overview(
         uow.session,
         shop_id=principal.shop_id,
         agent_id=principal.agent_id,
-        viewer=caller_viewer(uow, principal),
+        viewer=desk.viewer_of(uow.session, principal),
         now=uow.clock.now(),
     )
 
@@ -169,7 +159,7 @@ def conversation_context(
         uow.session,
         shop_id=principal.shop_id,
         conversation_id=conversation_id,
-        viewer=caller_viewer(uow, principal),
+        viewer=desk.viewer_of(uow.session, principal),
     )
 
 

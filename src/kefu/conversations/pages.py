@@ -26,9 +26,7 @@ def desk_page(
 ) -> HTMLResponse:
     session = uow.session
     supervisor = principal.has_role(Role.SUPERVISOR)
-    viewer = desk.viewer_for(
-        session, shop_id=principal.shop_id, agent_id=principal.agent_id, shop_wide=supervisor
-    )
+    viewer = desk.viewer_of(session, principal)
     overview = desk.overview(
         session,
         shop_id=principal.shop_id,

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query
 
 from kefu.accounts.auth import Principal
 from kefu.conversations import desk, service
-from kefu.conversations.desk_routes import caller_viewer
 from kefu.conversations.models import ConversationStatus
 from kefu.conversations.schemas import ConversationOut, MessageOut
 from kefu.db import MAX_ID
@@ -25,7 +24,7 @@ def list_conversations(
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[ConversationOut]:
-    viewer = caller_viewer(uow, principal)
+    viewer = desk.viewer_of(uow.session, principal)
     # Agents see their teams' conversations and their own, as on the desk: filtered in the
     # query, so that limit and offset page through what the caller may see.
     conversations = service.list_conversations(
@@ -51,7 +50,7 @@ def get_conversation(
         uow.session,
         shop_id=principal.shop_id,
         conversation_id=conversation_id,
-        viewer=caller_viewer(uow, principal),
+        viewer=desk.viewer_of(uow.session, principal),
     )
     return ConversationOut.model_validate(conversation)
 
@@ -66,7 +65,7 @@ def list_messages(
     principal: Principal = Depends(api_principal),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[MessageOut]:
-    viewer = caller_viewer(uow, principal)
+    viewer = desk.viewer_of(uow.session, principal)
     desk.conversation_for(
         uow.session, shop_id=principal.shop_id, conversation_id=conversation_id, viewer=viewer
     )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, WebSocket
 
 from kefu.accounts import auth, presence
 from kefu.accounts.auth import Principal
-from kefu.accounts.models import Presence, Role
+from kefu.accounts.models import Presence
 from kefu.conversations import desk
 from kefu.conversations import service as conversations
 from kefu.conversations.models import SenderType
@@ -113,12 +113,7 @@ class DeskSocket(SocketSession):
 
         def check(uow: UnitOfWork) -> tuple[Principal, desk.Viewer]:
             fresh = auth.resolve_session(uow, raw_token=raw)
-            viewer = desk.viewer_for(
-                uow.session,
-                shop_id=fresh.shop_id,
-                agent_id=fresh.agent_id,
-                shop_wide=fresh.has_role(Role.SUPERVISOR),
-            )
+            viewer = desk.viewer_of(uow.session, fresh)
             return fresh, viewer
 
         try:
@@ -331,12 +326,7 @@ async def desk_socket(websocket: WebSocket) -> None:
         with context.unit_of_work() as uow:
             principal = auth.resolve_session(uow, raw_token=raw)
             assert principal.agent_id is not None
-            viewer = desk.viewer_for(
-                uow.session,
-                shop_id=principal.shop_id,
-                agent_id=principal.agent_id,
-                shop_wide=principal.has_role(Role.SUPERVISOR),
-            )
+            viewer = desk.viewer_of(uow.session, principal)
             agent = conversations.desk_connected(
                 uow, shop_id=principal.shop_id, agent_id=principal.agent_id
             )
