@@ -74,4 +74,7 @@ class BotConversationState(Base):
     replies_in_row: Mapped[int] = mapped_column(Integer, default=0)
     # FAQ entry ids offered in a clarifying question ("1" or "2" picks one), comma-separated.
     choices: Mapped[str] = mapped_column(String(200), default="")
+    # The order question (an Action value) the bot asked the order number for, so the
+    # buyer's next line that carries one is answered as that question.
+    awaiting_order_for: Mapped[str] = mapped_column(String(40), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

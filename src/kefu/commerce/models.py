@@ -52,7 +52,10 @@ class Product(Base):
     tags: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     on_sale: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Picture addresses on the shop's own image host, a JSON list (the first is the main one).
+    images: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class ProductVariant(Base):
@@ -108,6 +111,8 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When Kefu last recorded a change the shop's system reported (not the order's own times).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class OrderLine(Base):
@@ -128,3 +133,32 @@ class OrderLine(Base):
     colour: Mapped[str] = mapped_column(String(20), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class CommerceSettings(Base):
+    """How the shop's order system talks to Kefu, and what the shop promises buyers."""
+
+    __tablename__ = "commerce_settings"
+
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The HMAC-SHA256 key the shop's system signs webhooks with (shown to the owner,
+    # replaced on demand). Stored as is: verifying a signature needs the key itself.
+    webhook_secret: Mapped[str] = mapped_column(String(64))
+    # "Paid orders ship within N hours" (发货时效): the bot quotes it to buyers who ask.
+    ships_within_hours: Mapped[int] = mapped_column(Integer, default=48)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery already applied: the same delivery id again is a no-op."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("shop_id", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[str] = mapped_column(String(80))
+    event: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

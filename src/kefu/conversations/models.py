@@ -102,6 +102,9 @@ class Message(Base):
     sender_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
     # Shown to agents only, never to the buyer: e.g. which FAQ entry the bot answered from.
     agent_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # A product or order card, as JSON, frozen when it was sent (a later price change does
+    # not rewrite what the buyer was shown); "" for plain messages.
+    card: Mapped[str] = mapped_column(Text, default="", server_default="")
     attachment_id: Mapped[int | None] = mapped_column(
         ForeignKey("attachments.id", ondelete="SET NULL"), default=None
     )

@@ -1,0 +1,1 @@
+"""What the desk does for the shop's sales: 催付 reminders, after-sales cases, conversion."""
