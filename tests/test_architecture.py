@@ -22,7 +22,7 @@ PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
-    "history", "receipts", "availability", "transfers",
+    "history", "receipts", "availability", "transfers", "cards",
     "reception", "hours", "suggestions", "watchdog", "summary",
     "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox",
     "unanswered_resolution", "lint", "transfer", "spreadsheets",

@@ -7,6 +7,7 @@ of their teams and those assigned to them; supervisors and owners work all of th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -62,11 +63,17 @@ def message_payload(
         "body": message.body,
         "is_private": message.is_private,
         "attachment": attachment_payload(attachment),
+        "card": card_payload(message.card),
         "created_at": iso(message.created_at),
     }
     if for_agents:
         payload["agent_note"] = message.agent_note
     return payload
+
+
+def card_payload(card: str) -> dict[str, Any] | None:
+    """A message's product or order card for clients (see :mod:`kefu.conversations.cards`)."""
+    return json.loads(card) if card else None
 
 
 def attachment_payload(attachment: Attachment | None) -> dict[str, Any] | None:

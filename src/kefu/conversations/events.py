@@ -31,6 +31,7 @@ class MessageSnapshot:
     agent_note: str  # staff only
     attachment: AttachmentSnapshot | None
     created_at: datetime
+    card: str = ""  # a product or order card as JSON (conversations.cards), or ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -138,6 +138,7 @@ def snapshot(message: Message, attachment: Attachment | None = None) -> MessageS
             size=attachment.size,
         ),
         created_at=message.created_at,
+        card=message.card,
     )
 
 
@@ -203,6 +204,7 @@ def append(
     is_private: bool = False,
     attachment_id: int | None = None,
     agent_note: str = "",
+    card: str = "",
 ) -> tuple[Message, ConversationRef, bool]:
     """Store a message once. Returns (message, where the conversation stood, created); a
     retry returns the stored message and created=False. Collects no event: the callers say
@@ -214,7 +216,7 @@ def append(
     """
     session = uow.session
     client_msg_id = _check_client_msg_id(client_msg_id)
-    body = check_body(body, allow_empty=attachment_id is not None)
+    body = check_body(body, allow_empty=attachment_id is not None or bool(card))
     now = uow.clock.now()
     where = _take_seq(session, shop_id=shop_id, conversation_id=conversation_id, now=now)
     # The usual answer is "not stored yet": ask for the id only, load the row if it is.
@@ -258,6 +260,7 @@ def append(
         is_private=is_private,
         attachment_id=attachment_id,
         agent_note=agent_note[:300],
+        card=card,
         created_at=now,
     )
     session.add(message)
@@ -340,10 +343,12 @@ def send_reply(
     is_private: bool = False,
     attachment_id: int | None = None,
     agent_note: str = "",
+    card: str = "",
     commit: bool = True,
 ) -> Message:
     """An agent's, the bot's or the system's message (or a private note). ``agent_note``
-    is shown to staff beside it, never to the buyer (why the bot said it)."""
+    is shown to staff beside it, never to the buyer (why the bot said it); ``card`` is a
+    product or order card made by :mod:`kefu.conversations.cards`."""
     if sender_type is SenderType.CUSTOMER:
         raise Invalid("buyers' messages go through receive_message", field="sender_type")
     if sender_type is SenderType.AGENT and sender_agent_id is None:
@@ -364,6 +369,7 @@ def send_reply(
         is_private=is_private,
         attachment_id=attachment_id,
         agent_note=agent_note,
+        card=card,
     )
     if created:
         uow.collect(

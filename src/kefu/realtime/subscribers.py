@@ -61,6 +61,7 @@ def snapshot_payload(message: MessageSnapshot) -> dict[str, Any]:
             "size": attachment.size,
             "name": attachment.name,
         },
+        "card": desk.card_payload(message.card),
         "created_at": message.created_at.isoformat(),
     }
 
