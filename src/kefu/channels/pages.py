@@ -4,6 +4,7 @@ and the owner's page with the snippet and identity secret."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
@@ -11,7 +12,13 @@ from starlette.responses import HTMLResponse
 
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
-from kefu.channels.visitors import MAX_IDENTITY_LENGTH, widget_secret
+from kefu.channels import service as channels
+from kefu.channels.visitors import (
+    MAX_IDENTITY_LENGTH,
+    encode_identity,
+    sign_identity,
+    widget_secret,
+)
 from kefu.conversations import service as conversations
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
@@ -76,12 +83,18 @@ def widget_settings(
     ensure_role(principal, Role.OWNER)
     shop = shops.get_shop(uow.session, shop_id=principal.shop_id)
     base = str(request.base_url).rstrip("/")
+    secret = widget_secret(secret=context.settings.secret_key, shop_id=shop.id)
+    now = int(uow.clock.now().timestamp())
+    previews = []
+    for buyer in channels.preview_buyers(uow.session, shop_id=shop.id):
+        # Signed here like the shop's site would sign it; valid for a day (IDENTITY_MAX_AGE).
+        identity = encode_identity(external_id=buyer.external_id, name=buyer.name, ts=now)
+        query = urlencode(
+            {"identity": identity, "signature": sign_identity(key=secret, identity=identity)}
+        )
+        previews.append((buyer, f"/chat/{shop.slug}?{query}"))
     return render(
         request,
         "widget_settings.html",
-        {
-            "shop": shop,
-            "base": base,
-            "secret": widget_secret(secret=context.settings.secret_key, shop_id=shop.id),
-        },
+        {"shop": shop, "base": base, "secret": secret, "previews": previews},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from kefu.channels.visitors import (
     verify_identity,
     verify_visitor_token,
 )
+from kefu.commerce.models import Order
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel, Conversation, Message
 from kefu.crm import service as crm
@@ -144,3 +145,51 @@ def buyer_conversation(session: Session, *, visitor: Visitor) -> Conversation | 
     return conversations.latest_conversation(
         session, shop_id=visitor.shop_id, customer_id=visitor.customer_id, channel=Channel.WIDGET
     )
+
+
+@dataclass(frozen=True)
+class PreviewBuyer:
+    """A buyer the owner may open the chat as, to see what that buyer would see."""
+
+    external_id: str
+    name: str
+    order_no: str
+    order_status: str
+
+
+# One buyer per kind of order, in this order: what owners most want to try the bot with.
+_PREVIEW_STATUSES = ("shipped", "paid", "unpaid", "delivered", "refunding")
+
+
+def preview_buyers(session: Session, *, shop_id: int) -> list[PreviewBuyer]:
+    """Buyers known to the shop's system (with an external id), one per order status, each
+    by their latest order: the owner's "chat as this buyer" links on the widget page."""
+    found: list[PreviewBuyer] = []
+    seen: set[int] = set()
+    for status in _PREVIEW_STATUSES:
+        row = session.execute(
+            select(Customer, Order.order_no)
+            .join(Order, Order.customer_id == Customer.id)
+            .where(
+                Customer.shop_id == shop_id,
+                Customer.external_id.is_not(None),
+                Order.shop_id == shop_id,
+                Order.status == status,
+                Customer.id.not_in(seen) if seen else true(),
+            )
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            continue
+        customer, order_no = row
+        seen.add(customer.id)
+        found.append(
+            PreviewBuyer(
+                external_id=customer.external_id or "",
+                name=customer.name or customer.nickname,
+                order_no=order_no,
+                order_status=status,
+            )
+        )
+    return found
