@@ -33,9 +33,11 @@ def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
+# Seed 001: a kindly nudge (拍下忘记付款), and the shop's after-sales promise rather than a
+# lower price when the buyer is comparing shops.
 DEFAULT_REMINDER_TEMPLATE = (
-    "亲,您好~看到您拍下的「{product}」还没有付款哦。宝贝库存有限,现在付款我们会尽快为您安排发货。"
-    "{coupon_hint}如果有任何疑问,随时联系我们~"
+    "亲,您好~看到您拍下的「{product}」还没有付款哦。宝贝库存有限,现在付款我们会尽快为您安排发货,"
+    "收到不满意支持7天无理由退换。{coupon_hint}有任何疑问随时联系我们~"
 )
 DEFAULT_COUPON_HINT = "老顾客付款后还可以领取店铺优惠券,会员另有小礼品哦。"
 
