@@ -22,12 +22,22 @@ PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
-    "history", "receipts", "availability", "transfers", "cards",
+    "history", "receipts", "availability", "transfers", "cards", "desk_commerce",
     "reception", "hours", "suggestions", "watchdog", "summary",
+    "orders", "order_questions", "order_answers",
+    "queries", "lines", "ingest", "ingest_common", "ingest_products", "ingest_orders",
+    "payloads", "webhooks", "integration", "fields",
     "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox",
     "unanswered_resolution", "lint", "transfer", "spreadsheets",
+    "cases", "case_checks", "case_messages", "case_reads",
+    "conversion", "conversion_report", "conversion_sweep",
+    "reminders", "reminder_sender", "reminder_report", "settings",
+    "import_rows", "import_cells", "import_parse", "browse",
 }  # fmt: skip
-CORE = {"config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation"}
+CORE = {
+    "config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation",
+    "spreadsheets",
+}  # fmt: skip
 
 
 def _imports(path: Path) -> set[str]:

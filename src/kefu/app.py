@@ -25,6 +25,10 @@ from kefu.bot import watchdog as bot_watchdog
 from kefu.channels import pages as chat_pages
 from kefu.channels import routes as widget_routes
 from kefu.clock import Clock, SystemClock
+from kefu.commerce import import_pages as commerce_import_pages
+from kefu.commerce import pages as commerce_pages
+from kefu.commerce import routes as commerce_routes
+from kefu.commerce import settings_pages as commerce_settings_pages
 from kefu.config import Settings
 from kefu.conversations import desk_routes
 from kefu.conversations import pages as desk_pages
@@ -39,6 +43,17 @@ from kefu.kb import routes as kb_routes
 from kefu.kb import unanswered_pages as kb_unanswered_pages
 from kefu.realtime import routes as realtime_routes
 from kefu.realtime.runtime import Realtime
+from kefu.sales import (
+    case_pages,
+    case_routes,
+    conversion_pages,
+    conversion_routes,
+    conversion_sweep,
+    reminder_pages,
+    reminder_routes,
+    reminder_sender,
+)
+from kefu.sales import subscribers as sales_subscribers
 from kefu.shops import routes as shop_routes
 from kefu.uow import UnitOfWork
 from kefu.web import errors, health
@@ -80,6 +95,7 @@ def create_app(
     # After realtime: a buyer's line reaches the desks before the bot's answer to it.
     bot_worker = bot_subscribers.BotWorker(unit_of_work)
     bot_subscribers.install(bus, unit_of_work, worker=bot_worker)
+    sales_subscribers.install(bus, unit_of_work)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -93,12 +109,15 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await realtime.start()
         watchdog = asyncio.create_task(bot_watchdog.watch(unit_of_work))
+        conversions = asyncio.create_task(conversion_sweep.watch(unit_of_work))
+        reminders = asyncio.create_task(reminder_sender.watch(unit_of_work))
         try:
             yield
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            for task in (watchdog, conversions, reminders):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await to_thread.run_sync(bot_worker.stop)
             await realtime.stop()
 
@@ -132,12 +151,23 @@ def create_app(
         widget_routes.router,
         chat_pages.router,
         realtime_routes.router,
+        commerce_import_pages.router,
+        commerce_pages.router,
+        commerce_routes.router,
+        commerce_routes.hooks,
+        commerce_settings_pages.router,
         kb_routes.router,
         kb_import_pages.router,  # before kb_pages: /kb/{entry_id} would take /kb/import
         kb_unanswered_pages.router,
         kb_pages.router,
         bot_routes.router,
         bot_pages.router,
+        conversion_routes.router,
+        conversion_pages.router,
+        reminder_routes.router,
+        reminder_pages.router,
+        case_routes.router,
+        case_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -327,13 +327,25 @@ BAD_ORDERS: list[tuple[str, Callable[[datetime], dict[str, Any]], str]] = [
     ("empty order number", lambda now: {"order_no": ""}, "order_no"),
     ("space in order number", lambda now: {"order_no": "3587 4125"}, "order_no"),
     ("no lines", lambda now: {"lines": []}, "lines"),
-    ("zero quantity", lambda now: {"lines": [OrderLineSpec(sku="SOCK-1", quantity=0)]}, "lines"),
-    ("unknown SKU", lambda now: {"lines": [OrderLineSpec(sku="NO-SUCH-SKU")]}, "lines"),
-    ("product SKU with variants", lambda now: {"lines": [OrderLineSpec(sku="PJ-001")]}, "lines"),
+    (
+        "zero quantity",
+        lambda now: {"lines": [OrderLineSpec(sku="SOCK-1", quantity=0)]},
+        "lines[0].quantity",
+    ),
+    (
+        "unknown SKU",
+        lambda now: {"lines": [OrderLineSpec(sku="SOCK-1"), OrderLineSpec(sku="NO-SUCH-SKU")]},
+        "lines[1].sku",
+    ),
+    (
+        "product SKU with variants",
+        lambda now: {"lines": [OrderLineSpec(sku="PJ-001")]},
+        "lines[0].sku",
+    ),
     (
         "negative unit price",
         lambda now: {"lines": [OrderLineSpec(sku="SOCK-1", unit_price=Decimal(-1))]},
-        "lines",
+        "lines[0].unit_price",
     ),
     ("discount above the total", lambda now: {"discount": Decimal(500)}, "discount"),
     ("negative discount", lambda now: {"discount": Decimal(-1)}, "discount"),
@@ -422,7 +434,7 @@ def test_customer_of_another_shop_cannot_order_here(
             shop_id=setup.other_shop_id,
             customer_id=setup.other_customer_id,
         )
-    assert error.value.field == "lines"
+    assert error.value.field == "lines[0].sku"
     assert _count(uow_factory, Order) == 0
 
 

@@ -9,10 +9,10 @@ import zipfile
 import openpyxl
 import pytest
 
+from kefu import spreadsheets
 from kefu.errors import Invalid
 from kefu.events import EventBus
 from kefu.kb import service as kb
-from kefu.kb import spreadsheets
 from kefu.kb.events import FaqImported
 from tests.factories import ShopWithStaff, make_shop_with_staff
 from tests.kb.conftest import UowFactory, add
@@ -245,15 +245,19 @@ def _zip_of(name: str, content: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("data", "filename", "key"),
     [
-        (b"", "kb.csv", "errors.kb.file_empty"),
-        (b"\n\n ,, \n", "kb.csv", "errors.kb.file_empty"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "kb.xls", "errors.kb.file_xls"),
-        (b"%PDF-1.4 binary", "kb.pdf", "errors.kb.file_type"),
-        (b"\x89PNG\r\n\x1a\n\0\0\0", "kb.csv", "errors.kb.file_type"),
-        (_zip_of("hello.txt", b"hi"), "kb.xlsx", "errors.kb.file_xlsx"),
-        (_zip_of("a.docx", b"x"), "report.docx", "errors.kb.file_type"),
-        ("标题,内容\n在吗,在的\n".encode(), "kb.csv", "errors.kb.file_header"),
-        (b"x" * (spreadsheets.MAX_IMPORT_BYTES + 1), "kb.csv", "errors.kb.file_too_large"),
+        (b"", "kb.csv", "errors.spreadsheet.file_empty"),
+        (b"\n\n ,, \n", "kb.csv", "errors.spreadsheet.file_empty"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100,
+            "kb.xls",
+            "errors.spreadsheet.file_xls",
+        ),
+        (b"%PDF-1.4 binary", "kb.pdf", "errors.spreadsheet.file_type"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0", "kb.csv", "errors.spreadsheet.file_type"),
+        (_zip_of("hello.txt", b"hi"), "kb.xlsx", "errors.spreadsheet.file_xlsx"),
+        (_zip_of("a.docx", b"x"), "report.docx", "errors.spreadsheet.file_type"),
+        ("标题,内容\n在吗,在的\n".encode(), "kb.csv", "errors.spreadsheet.file_header"),
+        (b"x" * (spreadsheets.MAX_IMPORT_BYTES + 1), "kb.csv", "errors.spreadsheet.file_too_large"),
     ],
 )
 def test_a_file_that_is_not_a_kb_spreadsheet_gets_a_clear_error(
@@ -272,5 +276,5 @@ def test_too_many_rows_are_refused(
     rows = [["问题", "答案"], *([f"问题{i}", "答案"] for i in range(4))]
     with pytest.raises(Invalid) as refused:
         _import(uow_factory, shop, _csv(rows))
-    assert refused.value.key == "errors.kb.file_too_many_rows"
+    assert refused.value.key == "errors.spreadsheet.file_too_many_rows"
     assert _import(uow_factory, shop, _csv(rows[:4])).created == 3

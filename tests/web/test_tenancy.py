@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,16 @@ from kefu.channels.visitors import (
     sign_identity,
     widget_secret,
 )
+from kefu.commerce import service as commerce
+from kefu.commerce import webhooks as commerce_webhooks
+from kefu.commerce.models import OrderStatus
 from kefu.config import Settings
 from kefu.conversations import service as conversations
 from kefu.conversations.models import Channel, SenderType
 from kefu.crm import service as crm
 from kefu.kb import service as kb
+from kefu.sales import service as sales
+from kefu.sales.models import CaseKind
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from tests.conftest import TEST_SECRET
@@ -59,8 +65,15 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 WIDGET_API = "/api/v1/widget/"
 # Public by design, not scoped to the caller's shop: the chat page and the session a
 # buyer starts name the shop by its code; an upload's random key is its capability.
+# The shop's order system pushes to its webhook by shop code, authenticated by an HMAC
+# signature with the shop's own secret (not by staff credentials).
 # test_public_routes_show_nothing_of_a_shop_but_its_name walks them.
-PUBLIC_ROUTES = {"/api/v1/widget/{shop}/session", "/chat/{shop}", "/uploads/{key}"}
+PUBLIC_ROUTES = {
+    "/api/v1/widget/{shop}/session",
+    "/chat/{shop}",
+    "/uploads/{key}",
+    "/api/v1/hooks/commerce/{shop}",
+}
 # Path parameters that name no row of a shop: the bot's intent number (1–118) picks a row
 # of the built-in intent table, and each shop edits its own copy of it.
 # test_a_shop_changing_its_bot_leaves_the_other_shops_bot_alone walks those routes.
@@ -81,6 +94,9 @@ class Tenant:
     secrets: list[str] = field(default_factory=list)  # strings only this shop's data contains
     entry_id: int = 0  # an FAQ entry
     group_id: int = 0  # a group of unanswered questions
+    product_id: int = 0  # a product of the shop's catalogue
+    order_id: int = 0  # the buyer's order
+    case_id: int = 0  # an after-sales case (on a paid order of the buyer)
 
     @property
     def ids(self) -> dict[str, int]:
@@ -93,6 +109,9 @@ class Tenant:
             "token_id": self.token_id,
             "entry_id": self.entry_id,
             "group_id": self.group_id,
+            "order_id": self.order_id,
+            "product_id": self.product_id,
+            "case_id": self.case_id,
         }
 
 
@@ -112,6 +131,41 @@ def _add_kb(
     tenant.secrets += [question, answer, asked]
 
 
+def _add_order(uow_factory: UowFactory, tenant: Tenant, title: str, order_no: str) -> None:
+    """A product and the buyer's order of it, both only this shop's."""
+    shop_id = tenant.staff.shop.id
+    with uow_factory() as uow:
+        product = commerce.create_product(
+            uow, shop_id=shop_id, sku=f"SKU-{order_no}", title=title, category="外套",
+            price=Decimal("399"), variants=[],
+        )  # fmt: skip
+        tenant.product_id = product.id
+    with uow_factory() as uow:
+        tenant.order_id = commerce.create_order(
+            uow, shop_id=shop_id, order_no=order_no, customer_id=tenant.customer_id,
+            lines=[commerce.OrderLineSpec(sku=f"SKU-{order_no}")], status=OrderStatus.UNPAID,
+            created_at=uow.clock.now(), ship_to_name=title[:2], ship_to_phone="13900000000",
+            ship_to_address=f"{title}的地址",
+        ).id  # fmt: skip
+    tenant.secrets += [title, order_no]
+
+
+def _add_case(uow_factory: UowFactory, tenant: Tenant, sku: str, reason: str) -> None:
+    """A paid order and the buyer's refund request on it (told in their conversation)."""
+    shop_id = tenant.staff.shop.id
+    with uow_factory() as uow:
+        paid = commerce.create_order(
+            uow, shop_id=shop_id, order_no=f"{sku}-PAID", customer_id=tenant.customer_id,
+            lines=[commerce.OrderLineSpec(sku=sku)], status=OrderStatus.PAID,
+            created_at=uow.clock.now(), paid_at=uow.clock.now(), ship_to_name="买家",
+            ship_to_phone="13900000000", ship_to_address="售后测试地址",
+        )  # fmt: skip
+        tenant.case_id = sales.open_case(
+            uow, shop_id=shop_id, order_id=paid.id, kind=CaseKind.REFUND, reason=reason
+        ).id
+    tenant.secrets.append(reason)
+
+
 def _set_bot(uow_factory: UowFactory, tenant: Tenant, greeting: str) -> None:
     """The shop's own bot greeting and one edit of its intent table."""
     with uow_factory() as uow:
@@ -124,6 +178,13 @@ def _set_bot(uow_factory: UowFactory, tenant: Tenant, greeting: str) -> None:
             action=None,
         )  # fmt: skip
     tenant.secrets.append(greeting)
+
+
+def _set_reminders(uow_factory: UowFactory, tenant: Tenant, coupon_hint: str) -> None:
+    """The shop's own 催付 wording (its unpaid order already has a pending reminder)."""
+    with uow_factory() as uow:
+        sales.update_settings(uow, shop_id=tenant.staff.shop.id, coupon_hint=coupon_hint)
+    tenant.secrets.append(coupon_hint)
 
 
 def _tenant(
@@ -231,8 +292,14 @@ def world(app: FastAPI, uow_factory: UowFactory, settings: Settings) -> Iterator
     _add_kb(
         uow_factory, b, "B店机密问答:会员暗号", "B店机密答案:暗号是北极星", "B店机密未答:仓库在哪"
     )
+    _add_order(uow_factory, a, "A店外套", "A20261123001")
+    _add_order(uow_factory, b, "B店机密外套", "B20261123999")
+    _add_case(uow_factory, a, "SKU-A20261123001", "A店售后:衣服起球")
+    _add_case(uow_factory, b, "SKU-B20261123999", "B店机密售后:拉链坏了")
     _set_bot(uow_factory, a, "A店欢迎语:阿尔法")
     _set_bot(uow_factory, b, "B店机密欢迎语:贝塔暗号")
+    _set_reminders(uow_factory, a, "A店催付:付款送袜子")
+    _set_reminders(uow_factory, b, "B店机密催付:暗号券八折")
     with ExitStack() as stack:
         callers = []
         for role, agent in (
@@ -328,7 +395,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/conversations/{conversation_id}/transfer"): {"team_id": 1},
     ("POST", "/api/v1/conversations/{conversation_id}/assign"): {"agent_id": 1},
     ("POST", "/api/v1/conversations/{conversation_id}/read"): {"seq": 2},
+    ("POST", "/api/v1/desk/conversations/{conversation_id}/cards"): {
+        "kind": "product",
+        "ref_id": 1,
+    },
     ("PATCH", "/api/v1/kb/entries/{entry_id}"): {"answer": "A店改了B店的答案", "enabled": False},
+    ("POST", "/api/v1/sales/cases/{case_id}/decision"): {"approve": True, "note": "A店替B店同意"},
+    ("POST", "/api/v1/sales/cases/{case_id}/returned"): {"tracking_no": "A123"},
+    ("POST", "/api/v1/sales/cases/{case_id}/complete"): {"reship_tracking_no": "A456"},
+    ("POST", "/api/v1/sales/cases/{case_id}/cancel"): {"note": "A店撤销B店的售后"},
     ("POST", "/api/v1/kb/unanswered/{group_id}/entry"): {"answer": "A店替B店回答"},
     ("POST", "/api/v1/kb/unanswered/{group_id}/phrasing"): {"entry_id": 1},
 }
@@ -416,6 +491,12 @@ PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/kb/unanswered/{group_id}/entry"): {"questions": "A店", "answer": "A店替B店回答"},
     ("POST", "/kb/unanswered/{group_id}/phrasing"): {"entry_id": "1"},
     ("POST", "/kb/unanswered/{group_id}/ignore"): {},
+    ("GET", "/commerce/orders/{order_id}"): {},
+    ("GET", "/aftersales/{case_id}"): {},
+    ("POST", "/aftersales/{case_id}/decision"): {"decision": "approve", "note": "A店"},
+    ("POST", "/aftersales/{case_id}/returned"): {"tracking_no": "A123"},
+    ("POST", "/aftersales/{case_id}/complete"): {"reship_tracking_no": "A456"},
+    ("POST", "/aftersales/{case_id}/cancel"): {"note": "A店撤销"},
 }
 
 
@@ -471,7 +552,16 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
             and {x["id"] for x in j["teams"]} <= set(a.team_ids)
             and (j["me"] is None or j["me"]["id"] in agents)
         ),
+        "/api/v1/desk/products": lambda j: [x["id"] for x in j["products"]] == [a.product_id],
+        "/api/v1/commerce/products": lambda j: [x["id"] for x in j] == [a.product_id],
+        "/api/v1/commerce/orders": lambda j: (  # the buyer's order, and the after-sales one
+            a.order_id in {x["id"] for x in j} and {x["customer_id"] for x in j} == {a.customer_id}
+        ),
         "/api/v1/kb/entries": lambda j: [x["id"] for x in j["entries"]] == [a.entry_id],
+        "/api/v1/sales/cases": lambda j: [x["id"] for x in j["cases"]] == [a.case_id],
+        "/api/v1/sales/reminders": lambda j: [x["order_id"] for x in j] == [a.order_id],
+        "/api/v1/sales/reminders/report": lambda j: (j["pending"], j["sent"]) == (1, 0),
+        "/api/v1/sales/settings": lambda j: j["coupon_hint"] == "A店催付:付款送袜子",
         "/api/v1/kb/suggest": lambda j: j == [],  # no text, no suggestion
         "/api/v1/kb/match": lambda j: j["kind"] == "none",
         "/api/v1/kb/export": lambda t: "A店问答:有M码吗" in t and "A店答案:有的" in t,
@@ -479,6 +569,10 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
         "/api/v1/kb/lint": lambda j: j["entries"] == 1,
         "/api/v1/bot/settings": lambda j: j["greeting"] == "A店欢迎语:阿尔法",
         "/api/v1/bot/intents": lambda j: sum(x["edited"] for x in j) == 1,
+        # A's one inquiry (its conversation in 售前), answered by A's agent.
+        "/api/v1/sales/conversion": lambda j: (
+            [(x["id"], x["inquiries"]) for x in j["rows"]] == [(a.staff.agent.id, 1)]
+        ),
     }
 
 
@@ -554,8 +648,9 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
 
 SUPERVISOR_PAGES = {
     "/staff", "/kb/new", "/kb/import", "/kb/unanswered", "/kb/lint", "/settings/bot",
+    "/commerce/import", "/commerce/import/template.csv",
 }  # fmt: skip
-OWNER_PAGES = {"/tokens", "/settings/widget"}
+OWNER_PAGES = {"/tokens", "/settings/widget", "/settings/integrations"}
 
 
 def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
@@ -585,6 +680,14 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
                 assert "A店问答:有M码吗" in response.text
             if page.path == "/kb/unanswered":
                 assert "A店未答:能开发票吗" in response.text
+            if page.path == "/aftersales":
+                assert "A店售后:衣服起球" in response.text
+            if page.path == "/commerce/orders":
+                assert "A20261123001" in response.text
+            if page.path == "/commerce/products":
+                assert "A店外套" in response.text
+            if page.path == "/sales/reminders":
+                assert "A20261123001" in response.text and "A店催付:付款送袜子" in response.text
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations
@@ -604,10 +707,12 @@ def test_the_widget_api_shows_a_buyer_only_their_own_shop(app: FastAPI, world: W
     _no_leak(listed, world.b, "GET /api/v1/widget/messages as A's buyer")
     assert listed.status_code == 200
     assert listed.json()["conversation_id"] == world.a.conversation_id
-    assert [m["body"] for m in listed.json()["messages"]] == [
+    assert [m["body"] for m in listed.json()["messages"]][:2] == [
         "A店:这件外套有M码吗",
         "A店客服:有的亲",
     ]
+    # …and the registration of their after-sales case (A's own case number).
+    assert f"售后单 #{world.a.case_id}" in listed.json()["messages"][-1]["body"]
     # B's upload, by its id, cannot be sent in A's conversation.
     sent = buyer.post(
         "/api/v1/widget/messages",
@@ -630,7 +735,7 @@ def test_the_widget_api_shows_a_buyer_only_their_own_shop(app: FastAPI, world: W
 
 
 def test_public_routes_show_nothing_of_a_shop_but_its_name(
-    app: FastAPI, world: World, clock: Any
+    app: FastAPI, world: World, clock: Any, uow_factory: UowFactory
 ) -> None:
     routes = _routes(app)
     before = _b_snapshot(world, routes)
@@ -664,6 +769,24 @@ def test_public_routes_show_nothing_of_a_shop_but_its_name(
     # An upload is served by its unguessable key only.
     assert client.get(f"/uploads/{world.b.upload_key}").status_code == 200
     assert client.get(f"/uploads/{world.b.upload_id}").status_code == 404
+    # B's webhook takes nothing signed with A's secret, and says nothing of B.
+    with uow_factory() as uow:
+        a_secret = commerce.commerce_settings(uow, shop_id=world.a.staff.shop.id).webhook_secret
+    hijack = json.dumps(
+        {"event": "product.upsert", "data": {"sku": "SKU-B20261123999", "title": "A改", "price": 1}}
+    ).encode()
+    sent = int(clock.now().timestamp())
+    pushed = client.post(
+        "/api/v1/hooks/commerce/beta",
+        content=hijack,
+        headers={
+            "X-Kefu-Timestamp": str(sent),
+            "X-Kefu-Signature": commerce_webhooks.sign(a_secret, sent, hijack),
+            "X-Kefu-Delivery": "a-hijack",
+        },
+    )
+    no_leak(pushed, "B's webhook signed with A's secret")
+    assert pushed.status_code == 401
     _assert_b_intact(world, routes, before)
     # Anyone may start chatting with B (that is what the widget is for): a new buyer of B
     # sees B's name and nothing else of B.

@@ -1,6 +1,7 @@
 """What the bot does with one buyer message while it receives the conversation.
 
 In order: greet once; hand on at once when the buyer asks for a person or is angry;
+answer a question about the buyer's order from the order itself (``orders.py``);
 answer from the knowledge base when confident (the agent sees which entry answered);
 ask which one when two entries are too close to pick; otherwise record the question for
 the owner and either hand on (a clear intent the bot can't serve, or the second question
@@ -20,10 +21,11 @@ from uuid import uuid4
 
 from sqlalchemy.orm import Session
 
-from kefu.bot import hours
+from kefu.bot import hours, orders
 from kefu.bot import service as settings_service
 from kefu.bot.events import BotAnswered, BotHandedOff
 from kefu.bot.models import BotConversationState, BotSettings
+from kefu.bot.order_answers import OrderOutcome
 from kefu.bot.summary import handoff_summary
 from kefu.conversations import service as conversations
 from kefu.conversations.events import MessageReceived
@@ -74,6 +76,7 @@ class _Turn:
     handoff_team: str | None = None
     priority: int = 0
     reason: str = ""
+    order: str = ""  # the order the buyer asked about, for the hand-off summary
 
 
 def respond(
@@ -106,8 +109,12 @@ def respond(
     turn = _Turn()
     variables = _variables(session, shop, conversation, settings)
     if not state.greeted:
+        # Sent before deciding, so whatever the decision writes to the conversation (an
+        # after-sales case tells the buyer it is registered) comes after the greeting.
         state.greeted = True
-        turn.replies.append(_Reply(_fill(settings.greeting, variables), "问候语"))
+        state.replies_in_row += 1
+        _send(uow, shop_id=shop.id, conversation_id=conversation.id, name=settings.bot_name,
+              body=_fill(settings.greeting, variables), agent_note="问候语")  # fmt: skip
     text = event.message.body.strip()
     if state.replies_in_row >= MAX_REPLIES_IN_ROW:
         turn.handoff_team, turn.reason = shops.DEFAULT_TEAM_CODE, "loop"
@@ -128,9 +135,11 @@ def respond(
             now=now,
             timezone=shop.timezone,
             order_pattern=settings_service.order_pattern_of(settings),
+            order=turn.order,
         )
         _hand_off(uow, turn, settings, shop, conversation, variables, note, now=now)
         state.replies_in_row = 0
+        state.awaiting_order_for = ""
     else:
         state.replies_in_row += len(turn.replies)
     for reply in turn.replies:
@@ -210,6 +219,13 @@ def _decide(
         turn.replies.append(_Reply(_fill(ANGRY_APOLOGY, variables)))
         turn.handoff_team, turn.priority, turn.reason = "complaints", 1, "angry"
         return
+    order = orders.respond(
+        uow, shop=shop, conversation=conversation, state=state, reading=reading, route=route,
+        order_pattern=settings_service.order_pattern_of(settings),
+    )  # fmt: skip
+    if order is not None and not order.kb_first:
+        _take(turn, state, order)
+        return
     chosen = _picked(session, state, shop.id, text)
     state.choices = ""
     decision = (
@@ -243,6 +259,13 @@ def _decide(
             # The policy is answered, but only a person may carry the request out.
             turn.handoff_team, turn.reason = route.team, "needs_person"
         return
+    if order is not None:  # nothing in the knowledge base: the order answer stands
+        kb.record_unanswered(
+            uow, shop_id=shop.id, text=reading.normalized.original,
+            conversation_id=conversation.id, customer_id=conversation.customer_id, commit=False,
+        )  # fmt: skip
+        _take(turn, state, order)
+        return
     if len(decision.choices) >= 2:
         first, second = decision.choices[:2]
         state.choices = f"{first.entry_id},{second.entry_id}"
@@ -269,6 +292,15 @@ def _decide(
         f"最接近:#{best.entry_id}「{best.question}」 {best.score:.0%}" if best else "知识库无匹配"
     )
     turn.replies.append(_Reply(_fill(REPHRASE, variables), note))
+
+
+def _take(turn: _Turn, state: BotConversationState, order: OrderOutcome) -> None:
+    turn.replies.extend(_Reply(said.body, said.note) for said in order.replies)
+    if order.handoff_team is not None:
+        turn.handoff_team, turn.reason = order.handoff_team, order.reason
+    turn.order = order.summary
+    if not order.missed:
+        state.unanswered_turns = 0
 
 
 def _hand_off(

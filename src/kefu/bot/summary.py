@@ -1,5 +1,6 @@
-"""The one line an agent reads first when the bot hands a buyer over: why, what the buyer
-wants, what they named (order number, size, colour …) and how they feel."""
+"""The one line an agent reads first when the bot hands a buyer over: why, the order it is
+about, what the buyer wants, what they named (order number, size, colour …) and how they
+feel."""
 
 from __future__ import annotations
 
@@ -31,11 +32,15 @@ def handoff_summary(
     now: datetime,
     timezone: str,
     order_pattern: re.Pattern[str] | None,
+    order: str = "",
 ) -> str:
-    """One line for the agent who takes over: why, the intent, what was named, the mood."""
+    """One line for the agent who takes over: why, the order the bot looked up (``order``,
+    e.g. "订单 E2026… (已付款,待发货)"), the intent, what was named, the mood."""
     parts = [_REASONS.get(reason, "转人工")]
+    if order:
+        parts.append(order)
     if reading is None:
-        return parts[0]
+        return " · ".join(parts)
     if reading.confidence >= INTENT_SHOWN_FROM:
         parts.append(f"意图:{reading.intent.removeprefix('买家')}({reading.confidence:.0%})")
     named = summary_of(

@@ -21,10 +21,11 @@ def money(value: Decimal, field: str, *, allow_zero: bool, what: str = "") -> De
         raise Invalid(f"{what} must be an amount in yuan", field=field)
     if value < 0 or (value == 0 and not allow_zero):
         raise Invalid(f"{what} must be {'0 or more' if allow_zero else 'more than 0'}", field=field)
-    if value != value.quantize(CENT):
-        raise Invalid(f"{what} has more than 2 decimal places", field=field)
+    # Before quantizing: 1E+400 has no cents to round to (quantize would raise).
     if value > MAX_AMOUNT:
         raise Invalid(f"{what} is larger than {MAX_AMOUNT}", field=field)
+    if value != value.quantize(CENT):
+        raise Invalid(f"{what} has more than 2 decimal places", field=field)
     return value.quantize(CENT)
 
 
@@ -35,9 +36,17 @@ def sku(value: str, *, field: str) -> str:
     return value
 
 
-def text(value: str, field: str, limit: int, *, required: bool = False, what: str = "") -> str:
+def text(
+    value: str,
+    field: str,
+    limit: int,
+    *,
+    required: bool = False,
+    what: str = "",
+    multiline: bool = False,
+) -> str:
     what = what or field.replace("_", " ")
-    value = clean_text(value, field=field, max_length=len(value))
+    value = clean_text(value, field=field, max_length=len(value), multiline=multiline)
     if required and not value:
         raise Invalid(f"{what} is required", field=field)
     if len(value) > limit:

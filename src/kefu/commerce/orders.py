@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from kefu.commerce import fields
 from kefu.commerce.events import OrderCreated
-from kefu.commerce.models import Order, OrderLine, OrderStatus, Product, ProductVariant
+from kefu.commerce.lines import SkuIndex
+from kefu.commerce.models import Order, OrderLine, OrderStatus
 from kefu.commerce.schemas import OrderLineSpec
 from kefu.crm.models import Customer
 from kefu.db import MAX_ID
 from kefu.errors import Conflict, Invalid
 from kefu.uow import UnitOfWork
 
-MAX_LINE_QUANTITY = 9999
 # The shop's order system and this server may disagree a little about the time.
 CLOCK_SKEW = timedelta(minutes=5)
 ORDER_NO_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -46,6 +46,49 @@ _FOLLOWS = {
     "refunded_at": "paid_at",
     "closed_at": "created_at",
 }
+
+
+# How an order moves on: each status and those that may follow it. A report may skip steps
+# (a sync every hour sees an order unpaid, then shipped) but never goes back.
+_FORWARD: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.UNPAID: (OrderStatus.PAID, OrderStatus.CLOSED),
+    OrderStatus.PAID: (OrderStatus.SHIPPED, OrderStatus.REFUNDING, OrderStatus.REFUNDED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.REFUNDING, OrderStatus.REFUNDED),
+    OrderStatus.DELIVERED: (OrderStatus.REFUNDING, OrderStatus.REFUNDED),
+    OrderStatus.REFUNDING: (OrderStatus.REFUNDED,),
+    OrderStatus.CLOSED: (),
+    OrderStatus.REFUNDED: (),
+}
+# A refund request withdrawn (or refused) puts the order back where it was.
+_WITHDRAWN = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def _later(status: OrderStatus) -> set[OrderStatus]:
+    found: set[OrderStatus] = set()
+    waiting = list(_FORWARD[status])
+    while waiting:
+        step = waiting.pop()
+        if step not in found:
+            found.add(step)
+            waiting.extend(_FORWARD[step])
+    return found
+
+
+def check_status_change(order_no: str, old: OrderStatus, new: OrderStatus) -> None:
+    """Refuse a report that moves an order backwards (shipped → paid) or out of a final
+    status (closed, refunded)."""
+    if old is new:
+        return
+    if not _FORWARD[old]:
+        raise Invalid(
+            f"order {order_no!r} is {old.value}, which is final: it cannot become {new.value}",
+            field="status",
+        )
+    if new in _later(old) or (old is OrderStatus.REFUNDING and new in _WITHDRAWN):
+        return
+    raise Invalid(
+        f"order {order_no!r} cannot go back from {old.value} to {new.value}", field="status"
+    )
 
 
 def _check_timeline(
@@ -94,66 +137,143 @@ def _check_shipping(
     return courier, tracking_no
 
 
-def _resolve_lines(
-    session: Session, *, shop_id: int, lines: Sequence[OrderLineSpec]
-) -> list[OrderLine]:
-    if not lines:
-        raise Invalid("an order needs at least one line", field="lines")
-    skus = [fields.sku(line.sku, field="lines") for line in lines]
-    variants = {
-        variant.sku: (variant, product)
-        for variant, product in session.execute(
-            select(ProductVariant, Product)
-            .join(Product, Product.id == ProductVariant.product_id)
-            .where(ProductVariant.shop_id == shop_id, ProductVariant.sku.in_(skus))
+@dataclass(frozen=True)
+class OrderFields:
+    """An order's own fields, checked: all but its customer and its lines."""
+
+    order_no: str
+    status: OrderStatus
+    stamps: dict[str, datetime | None]  # created_at, paid_at, … in _STAMPS order
+    courier: str | None
+    tracking_no: str | None
+    coupon_code: str | None
+    discount: Decimal
+    shipping_fee: Decimal
+    ship_to_name: str
+    ship_to_phone: str
+    ship_to_address: str
+
+
+STAMPS = ("created_at", "paid_at", "shipped_at", "delivered_at", "closed_at", "refunded_at")
+
+
+def check_order_no(order_no: str) -> str:
+    order_no = order_no.strip()
+    if not ORDER_NO_PATTERN.match(order_no):
+        raise Invalid("order number must be 1–40 letters, digits, - or _", field="order_no")
+    return order_no
+
+
+def parse_status(value: str | OrderStatus) -> OrderStatus:
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        known = ", ".join(s.value for s in OrderStatus)
+        raise Invalid(f"status must be one of {known}", field="status") from None
+
+
+def check_order_fields(
+    *,
+    order_no: str,
+    status: OrderStatus,
+    stamps: dict[str, datetime | None],
+    courier: str | None,
+    tracking_no: str | None,
+    coupon_code: str | None,
+    discount: Decimal,
+    shipping_fee: Decimal,
+    ship_to_name: str,
+    ship_to_phone: str,
+    ship_to_address: str,
+    now: datetime,
+) -> OrderFields:
+    """Everything about an order that needs no database, checked in a fixed order."""
+    order_no = check_order_no(order_no)
+    stamps = {name: stamps.get(name) for name in STAMPS}
+    _check_timeline(status, stamps, now=now)
+    courier, tracking_no = _check_shipping(
+        shipped_at=stamps["shipped_at"], courier=courier, tracking_no=tracking_no
+    )
+    if coupon_code is not None:
+        coupon_code = fields.text(coupon_code, "coupon_code", 40, required=True, what="coupon")
+    discount = fields.money(discount, "discount", allow_zero=True)
+    shipping_fee = fields.money(shipping_fee, "shipping_fee", allow_zero=True)
+    ship_to_name = fields.text(ship_to_name, "ship_to_name", 60, required=True, what="recipient")
+    ship_to_phone = ship_to_phone.strip()
+    if not PHONE_PATTERN.match(ship_to_phone):
+        raise Invalid("recipient's phone is not a phone number", field="ship_to_phone")
+    ship_to_address = fields.text(
+        ship_to_address, "ship_to_address", 255, required=True, what="address"
+    )
+    return OrderFields(
+        order_no=order_no,
+        status=status,
+        stamps=stamps,
+        courier=courier,
+        tracking_no=tracking_no,
+        coupon_code=coupon_code,
+        discount=discount,
+        shipping_fee=shipping_fee,
+        ship_to_name=ship_to_name,
+        ship_to_phone=ship_to_phone,
+        ship_to_address=ship_to_address,
+    )
+
+
+def order_totals(order: OrderFields, rows: Sequence[OrderLine]) -> tuple[Decimal, Decimal]:
+    """The goods' total and what the buyer pays (goods − discount + shipping)."""
+    items_total = sum((row.unit_price * row.quantity for row in rows), Decimal(0))
+    total = items_total - order.discount + order.shipping_fee
+    if total < 0:
+        raise Invalid(
+            f"discount {order.discount} is more than the goods ({items_total}) plus shipping",
+            field="discount",
         )
-    }
-    rest = [sku for sku in skus if sku not in variants]
-    products: dict[str, Product] = {}
-    if rest:  # SKUs of products sold without sizes or colours
-        query = select(Product).where(Product.shop_id == shop_id, Product.sku.in_(rest))
-        products = {product.sku: product for product in session.scalars(query)}
-    if products:
-        with_variants = session.scalar(
-            select(ProductVariant.product_id).where(
-                ProductVariant.product_id.in_([p.id for p in products.values()])
-            )
-        )
-        if with_variants is not None:
-            sku = next(s for s, p in products.items() if p.id == with_variants)
-            raise Invalid(f"product {sku!r} has sizes/colours: order a variant SKU", field="lines")
-    rows: list[OrderLine] = []
-    for sku, spec in zip(skus, lines, strict=True):
-        if not 1 <= spec.quantity <= MAX_LINE_QUANTITY:
-            raise Invalid(f"quantity must be 1–{MAX_LINE_QUANTITY}", field="lines")
-        if sku in variants:
-            variant, product = variants[sku]
-            catalogue_price, size, colour = variant.price, variant.size, variant.colour
-            variant_id: int | None = variant.id
-        elif sku in products:
-            product = products[sku]
-            catalogue_price, size, colour, variant_id = product.price, "", "", None
-        else:
-            raise Invalid(f"no product or variant with SKU {sku!r}", field="lines")
-        unit_price = (
-            catalogue_price
-            if spec.unit_price is None
-            else fields.money(spec.unit_price, "lines", allow_zero=True, what="unit price")
-        )
-        rows.append(
-            OrderLine(
-                shop_id=shop_id,
-                product_id=product.id,
-                variant_id=variant_id,
-                sku=sku,
-                title=product.title,
-                size=size,
-                colour=colour,
-                quantity=spec.quantity,
-                unit_price=unit_price,
-            )
-        )
-    return rows
+    if max(items_total, total) > fields.MAX_AMOUNT:
+        raise Invalid(f"order total is larger than {fields.MAX_AMOUNT}", field="lines")
+    return items_total, total
+
+
+def new_order(
+    *,
+    shop_id: int,
+    customer_id: int,
+    order: OrderFields,
+    rows: Sequence[OrderLine],
+    updated_at: datetime | None = None,
+) -> Order:
+    """The (unsaved) row of a checked order; its lines get its id once it is flushed."""
+    items_total, total = order_totals(order, rows)
+    return Order(
+        shop_id=shop_id,
+        order_no=order.order_no,
+        customer_id=customer_id,
+        status=order.status,
+        items_total=items_total,
+        discount=order.discount,
+        shipping_fee=order.shipping_fee,
+        total=total,
+        coupon_code=order.coupon_code,
+        courier=order.courier,
+        tracking_no=order.tracking_no,
+        ship_to_name=order.ship_to_name,
+        ship_to_phone=order.ship_to_phone,
+        ship_to_address=order.ship_to_address,
+        updated_at=updated_at,
+        **order.stamps,
+    )
+
+
+def created_event(order: Order) -> OrderCreated:
+    return OrderCreated(
+        shop_id=order.shop_id,
+        order_id=order.id,
+        order_no=order.order_no,
+        customer_id=order.customer_id,
+        status=order.status.value,
+        total=order.total,
+        created_at=order.created_at,
+    )
 
 
 def create_order(
@@ -181,31 +301,26 @@ def create_order(
     commit: bool = True,
 ) -> Order:
     """Record an order as the shop's system reports it; the totals are computed here."""
-    order_no = order_no.strip()
-    if not ORDER_NO_PATTERN.match(order_no):
-        raise Invalid("order number must be 1–40 letters, digits, - or _", field="order_no")
-    stamps: dict[str, datetime | None] = {
-        "created_at": created_at,
-        "paid_at": paid_at,
-        "shipped_at": shipped_at,
-        "delivered_at": delivered_at,
-        "closed_at": closed_at,
-        "refunded_at": refunded_at,
-    }
-    _check_timeline(status, stamps, now=uow.clock.now())
-    courier, tracking_no = _check_shipping(
-        shipped_at=shipped_at, courier=courier, tracking_no=tracking_no
-    )
-    if coupon_code is not None:
-        coupon_code = fields.text(coupon_code, "coupon_code", 40, required=True, what="coupon")
-    discount = fields.money(discount, "discount", allow_zero=True)
-    shipping_fee = fields.money(shipping_fee, "shipping_fee", allow_zero=True)
-    ship_to_name = fields.text(ship_to_name, "ship_to_name", 60, required=True, what="recipient")
-    ship_to_phone = ship_to_phone.strip()
-    if not PHONE_PATTERN.match(ship_to_phone):
-        raise Invalid("recipient's phone is not a phone number", field="ship_to_phone")
-    ship_to_address = fields.text(
-        ship_to_address, "ship_to_address", 255, required=True, what="address"
+    order = check_order_fields(
+        order_no=order_no,
+        status=status,
+        stamps={
+            "created_at": created_at,
+            "paid_at": paid_at,
+            "shipped_at": shipped_at,
+            "delivered_at": delivered_at,
+            "closed_at": closed_at,
+            "refunded_at": refunded_at,
+        },
+        courier=courier,
+        tracking_no=tracking_no,
+        coupon_code=coupon_code,
+        discount=discount,
+        shipping_fee=shipping_fee,
+        ship_to_name=ship_to_name,
+        ship_to_phone=ship_to_phone,
+        ship_to_address=ship_to_address,
+        now=uow.clock.now(),
     )
     session = uow.session
     if not 1 <= customer_id <= MAX_ID:
@@ -215,55 +330,21 @@ def create_order(
     )
     if owner is None:
         raise Invalid(f"customer {customer_id} does not exist in this shop", field="customer_id")
-    rows = _resolve_lines(session, shop_id=shop_id, lines=lines)
-    items_total = sum((row.unit_price * row.quantity for row in rows), Decimal(0))
-    total = items_total - discount + shipping_fee
-    if total < 0:
-        raise Invalid(
-            f"discount {discount} is more than the goods ({items_total}) plus shipping",
-            field="discount",
-        )
-    if max(items_total, total) > fields.MAX_AMOUNT:
-        raise Invalid(f"order total is larger than {fields.MAX_AMOUNT}", field="lines")
+    index = SkuIndex.load(session, shop_id=shop_id, skus=[line.sku for line in lines])
+    rows = index.lines(shop_id=shop_id, specs=lines)
+    row = new_order(shop_id=shop_id, customer_id=customer_id, order=order, rows=rows)
     taken = session.scalar(
-        select(Order.id).where(Order.shop_id == shop_id, Order.order_no == order_no)
+        select(Order.id).where(Order.shop_id == shop_id, Order.order_no == order.order_no)
     )
     if taken is not None:
-        raise Conflict(f"order {order_no} already exists", order_no=order_no)
-    order = Order(
-        shop_id=shop_id,
-        order_no=order_no,
-        customer_id=customer_id,
-        status=status,
-        items_total=items_total,
-        discount=discount,
-        shipping_fee=shipping_fee,
-        total=total,
-        coupon_code=coupon_code,
-        courier=courier,
-        tracking_no=tracking_no,
-        ship_to_name=ship_to_name,
-        ship_to_phone=ship_to_phone,
-        ship_to_address=ship_to_address,
-        **stamps,
-    )
-    session.add(order)
+        raise Conflict(f"order {order.order_no} already exists", order_no=order.order_no)
+    session.add(row)
     session.flush()
-    for row in rows:
-        row.order_id = order.id
+    for line in rows:
+        line.order_id = row.id
     session.add_all(rows)
     session.flush()
-    uow.collect(
-        OrderCreated(
-            shop_id=shop_id,
-            order_id=order.id,
-            order_no=order_no,
-            customer_id=customer_id,
-            status=status.value,
-            total=total,
-            created_at=created_at,
-        )
-    )
+    uow.collect(created_event(row))
     if commit:
         uow.commit()
-    return order
+    return row

@@ -2,8 +2,10 @@
 
 Orders are recorded as the shop's own order system reports them (status, timestamps,
 courier); recording one does not touch stock, which stays the shop system's business.
-Recording orders lives in :mod:`kefu.commerce.orders`; this module is the domain's
-public face and offers it as :func:`create_order`.
+Recording orders lives in :mod:`kefu.commerce.orders`, the reads in
+:mod:`kefu.commerce.queries`, the intake from the shop's systems (API, webhooks, import) in
+:mod:`kefu.commerce.ingest` and the integration settings in :mod:`kefu.commerce.integration`;
+this module is the domain's public face and re-exports them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,24 @@ from sqlalchemy.orm import Session
 
 from kefu.commerce import fields
 from kefu.commerce.events import ProductCreated
+from kefu.commerce.ingest import upsert_order as upsert_order
+from kefu.commerce.ingest import upsert_orders as upsert_orders
+from kefu.commerce.ingest import upsert_product as upsert_product
+from kefu.commerce.ingest import upsert_products as upsert_products
+from kefu.commerce.integration import commerce_settings as commerce_settings
+from kefu.commerce.integration import rotate_webhook_secret as rotate_webhook_secret
+from kefu.commerce.integration import update_commerce_settings as update_commerce_settings
 from kefu.commerce.models import Order, OrderStatus, Product, ProductVariant
 from kefu.commerce.orders import create_order as create_order
+from kefu.commerce.queries import find_order as find_order
+from kefu.commerce.queries import get_order as get_order
+from kefu.commerce.queries import get_product as get_product
+from kefu.commerce.queries import order_lines as order_lines
+from kefu.commerce.queries import product_images as product_images
+from kefu.commerce.queries import search_orders as search_orders
+from kefu.commerce.queries import search_products as search_products
+from kefu.commerce.queries import ships_within_hours as ships_within_hours
+from kefu.commerce.queries import variants_of as variants_of
 from kefu.commerce.schemas import OrderLineSpec as OrderLineSpec
 from kefu.commerce.schemas import VariantSpec as VariantSpec
 from kefu.errors import Conflict, Invalid

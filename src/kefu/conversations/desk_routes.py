@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.accounts.auth import Principal
 from kefu.accounts.models import Presence, Role
-from kefu.conversations import desk
+from kefu.conversations import desk, desk_commerce
 from kefu.conversations import service as conversations
 from kefu.conversations.models import ConversationStatus, SenderType
 from kefu.db import MAX_ID
@@ -54,6 +54,12 @@ class PresenceIn(_In):
 
 class CapacityIn(_In):
     capacity: int = Field(ge=0, le=50)
+
+
+class CardIn(_In):
+    kind: Literal["product", "order"]
+    ref_id: int = Field(ge=1, le=MAX_ID)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 def _agent_id(principal: Principal) -> int:
@@ -193,6 +199,69 @@ def post_message(
     payload = desk.message_payload(
         message, files_of.get(message.attachment_id or 0), for_agents=True
     )
+    return JSONResponse(payload, status_code=200 if before is not None else 201)
+
+
+# --- commerce: product search, order details, cards ------------------------------------
+
+
+@router.get("/desk/products")
+def desk_products(
+    q: str = Query(default="", max_length=100),
+    limit: int = Query(default=20, ge=1, le=50),
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict[str, Any]:
+    """Products to send as a card: SKU prefix or words of the title; off-sale ones too."""
+    return {
+        "products": desk_commerce.product_results(
+            uow.session, shop_id=principal.shop_id, query=q, limit=limit
+        )
+    }
+
+
+@router.get("/desk/orders/{order_id}")
+def desk_order(
+    order_id: ResourceId,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict[str, Any]:
+    """An order's lines, amounts, timeline (shop time), shipping and address."""
+    return desk_commerce.order_details(
+        uow.session,
+        shop_id=principal.shop_id,
+        order_id=order_id,
+        viewer=desk.viewer_of(uow.session, principal),
+    )
+
+
+@router.post("/desk/conversations/{conversation_id}/cards", status_code=201)
+def send_card(
+    conversation_id: ResourceId,
+    body: CardIn,
+    principal: Principal = Depends(api_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Any:
+    """Send the buyer a product card or an order card (one of this buyer's orders)."""
+    _check(uow, principal, conversation_id)  # another shop's id: 404 for every caller
+    agent_id = _agent_id(principal)
+    before = (
+        conversations.find_by_client_id(
+            uow.session, conversation_id=conversation_id, client_msg_id=body.client_msg_id
+        )
+        if body.client_msg_id
+        else None
+    )
+    message = conversations.send_card(
+        uow,
+        shop_id=principal.shop_id,
+        conversation_id=conversation_id,
+        agent_id=agent_id,
+        kind=body.kind,
+        ref_id=body.ref_id,
+        client_msg_id=body.client_msg_id,
+    )
+    payload = desk.message_payload(message, None, for_agents=True)
     return JSONResponse(payload, status_code=200 if before is not None else 201)
 
 

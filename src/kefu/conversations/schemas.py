@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,4 +46,5 @@ class MessageOut(BaseModel):
     is_private: bool
     attachment: AttachmentOut | None = None
     agent_note: str = ""  # staff only: e.g. the FAQ entry the bot answered from
+    card: dict[str, Any] | None = None  # a product or order card (conversations.cards)
     created_at: datetime

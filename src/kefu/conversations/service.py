@@ -23,6 +23,7 @@ from kefu.conversations.availability import (
     set_agent_capacity,
     set_agent_presence,
 )
+from kefu.conversations.cards import card_text, order_card, send_card
 from kefu.conversations.events import (
     ConversationClosed,
     ConversationReopened,
@@ -64,6 +65,7 @@ __all__ = [
     "MAX_MESSAGE_LENGTH",
     "MAX_PAGE_SIZE",
     "attachments_of",
+    "card_text",
     "check_body",
     "close_conversation",
     "desk_connected",
@@ -77,10 +79,12 @@ __all__ = [
     "list_conversations",
     "list_messages",
     "lock_conversation",
+    "order_card",
     "receive_customer_message",
     "receive_message",
     "release_agent",
     "reopen_conversation",
+    "send_card",
     "send_reply",
     "set_agent_capacity",
     "set_agent_presence",

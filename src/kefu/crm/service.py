@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import NamedTuple
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +15,8 @@ from kefu.uow import UnitOfWork
 from kefu.validation import clean_text
 
 MAX_PAGE_SIZE = 200
+# Few enough parameters for any database's IN list.
+_CHUNK = 500
 
 
 def create_customer(
@@ -115,3 +120,61 @@ def customers_by_id(session: Session, *, shop_id: int, ids: list[int]) -> dict[i
         return {}
     query = select(Customer).where(Customer.shop_id == shop_id, Customer.id.in_(set(ids)))
     return {customer.id: customer for customer in session.scalars(query)}
+
+
+class ExternalBuyer(NamedTuple):
+    """A buyer as the shop's own system names them (by its own id)."""
+
+    name: str = ""
+    phone: str | None = None
+
+
+def customers_by_external_id(
+    uow: UnitOfWork, *, shop_id: int, buyers: Mapping[str, ExternalBuyer]
+) -> dict[str, Customer]:
+    """The shop's customers with these external ids, creating those not known yet.
+
+    For bulk callers (order imports): one query per 500 ids and one insert for the new
+    ones, whatever the number. Known customers are left as they are. Nothing is committed.
+    """
+    cleaned: dict[str, ExternalBuyer] = {}
+    for external_id, buyer in buyers.items():
+        key = clean_text(external_id, field="external_id", min_length=1, max_length=80)
+        cleaned[key] = ExternalBuyer(
+            name=clean_text(buyer.name, field="name", max_length=60),
+            phone=None
+            if buyer.phone is None
+            else clean_text(buyer.phone, field="phone", max_length=20) or None,
+        )
+    session = uow.session
+    found: dict[str, Customer] = {}
+    keys = list(cleaned)
+    for start in range(0, len(keys), _CHUNK):
+        query = select(Customer).where(
+            Customer.shop_id == shop_id, Customer.external_id.in_(keys[start : start + _CHUNK])
+        )
+        found.update({c.external_id: c for c in session.scalars(query) if c.external_id})
+    now = uow.clock.now()
+    new = [
+        Customer(
+            shop_id=shop_id,
+            external_id=key,
+            name=buyer.name,
+            nickname="",
+            gender=None,
+            phone=buyer.phone,
+            email=None,
+            city="",
+            vip_level=0,
+            created_at=now,
+        )
+        for key, buyer in cleaned.items()
+        if key not in found
+    ]
+    if new:
+        session.add_all(new)
+        session.flush()
+        for customer in new:
+            uow.collect(CustomerCreated(shop_id=shop_id, customer_id=customer.id))
+            found[customer.external_id or ""] = customer
+    return found

@@ -4,8 +4,8 @@ Entries are written in :mod:`kefu.kb.entries` and read in :mod:`kefu.kb.catalogu
 per-shop matcher cache is :mod:`kefu.kb.index`, answering :mod:`kefu.kb.answers`,
 unanswered questions :mod:`kefu.kb.unanswered` (read in :mod:`kefu.kb.unanswered_inbox`,
 resolved in :mod:`kefu.kb.unanswered_resolution`), lint :mod:`kefu.kb.lint`, import and
-export :mod:`kefu.kb.transfer` (the files themselves :mod:`kefu.kb.spreadsheets`); other
-domains and the HTTP layer use them through this module.
+export :mod:`kefu.kb.transfer` (its columns :mod:`kefu.kb.spreadsheets`, the files
+:mod:`kefu.spreadsheets`); other domains and the HTTP layer use them through this module.
 
 For the bot:
 

@@ -1,5 +1,5 @@
-"""Import and export the KB as a spreadsheet (CSV or XLSX; the file format and its columns
-are :mod:`kefu.kb.spreadsheets`).
+"""Import and export the KB as a spreadsheet (CSV or XLSX; its columns are
+:mod:`kefu.kb.spreadsheets`, reading and writing the files :mod:`kefu.spreadsheets`).
 
 A row updates the entry named by its 编号 when that is an entry of this shop; otherwise
 the entry that already has the row's first phrasing; otherwise it adds a new entry. So

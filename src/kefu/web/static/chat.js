@@ -297,7 +297,7 @@
     return m.sender_type === "bot" ? t("bot") : t("agent");
   }
 
-  function fillBubble(bubble, body, attachment) {
+  function fillBubble(bubble, body, attachment, card) {
     clear(bubble);
     var url = attachment ? safeUrl(attachment.url) : null;
     if (attachment && url && /^image\//.test(attachment.content_type || "")) {
@@ -321,11 +321,105 @@
       file.textContent = attachment.name || url;
       bubble.appendChild(file);
     }
-    if (body) {
+    // A product or order card stands in for its one-line text body.
+    var cardNode = card ? buildCard(card) : null;
+    if (cardNode) {
+      bubble.classList.add("msg-bubble--card");
+      bubble.appendChild(cardNode);
+    } else if (body) {
       var text = el("div", "msg-text");
       appendText(text, body);
       bubble.appendChild(text);
     }
+  }
+
+  /* ------------------------------------------------- product and order cards */
+
+  var ORDER_STATUSES = ["unpaid", "paid", "shipped", "delivered", "closed", "refunding", "refunded"];
+
+  function money(value) {
+    var n = Number(value);
+    if (value === null || value === undefined || value === "" || isNaN(n)) return String(value || "");
+    return "¥" + n.toFixed(2);
+  }
+
+  function cardPicture(url, cls, alt) {
+    // Only https pictures (the shop's image host) or our own; never javascript: or data:.
+    var ok = typeof url === "string" && (/^https:\/\//i.test(url) ||
+      (url.charAt(0) === "/" && url.charAt(1) !== "/" && url.charAt(1) !== "\\"));
+    if (!ok) return el("div", cls + " card-noimg");
+    var img = document.createElement("img");
+    img.className = cls;
+    img.alt = alt || "";
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.referrerPolicy = "no-referrer";
+    img.addEventListener("load", function () { if (nearBottom(160)) scrollToBottom(); });
+    img.src = url;
+    return img;
+  }
+
+  function buildCard(card) {
+    if (!card || typeof card !== "object") return null;
+    if (card.type === "product") return productCard(card);
+    if (card.type === "order") return orderCard(card);
+    return null;
+  }
+
+  function productCard(c) {
+    var node = el("div", "card card--product" + (c.on_sale === false ? " card--off" : ""));
+    node.setAttribute("data-testid", "chat-card");
+    node.setAttribute("data-kind", "product");
+    node.appendChild(cardPicture(c.image, "card-img", c.title));
+    var info = el("div", "card-info");
+    info.appendChild(el("div", "card-title", c.title || ""));
+    var meta = el("div", "card-meta");
+    var price = el("span", "card-price", money(c.price));
+    price.setAttribute("data-testid", "chat-card-price");
+    meta.appendChild(price);
+    if (c.on_sale === false) meta.appendChild(el("span", "card-off", t("card.off_sale")));
+    info.appendChild(meta);
+    node.appendChild(info);
+    return node;
+  }
+
+  function orderCard(c) {
+    var node = el("div", "card card--order");
+    node.setAttribute("data-testid", "chat-card");
+    node.setAttribute("data-kind", "order");
+    var head = el("div", "card-head");
+    head.appendChild(el("span", "card-label", t("card.order")));
+    head.appendChild(el("span", "card-no", c.order_no || ""));
+    var status = el("span", "card-status card-status--" + String(c.status || "").replace(/[^a-z_]/g, ""),
+      ORDER_STATUSES.indexOf(c.status) >= 0 ? t("order." + c.status) : String(c.status || ""));
+    status.setAttribute("data-testid", "chat-card-status");
+    head.appendChild(status);
+    node.appendChild(head);
+    var items = el("ul", "card-items");
+    (Array.isArray(c.items) ? c.items : []).forEach(function (item) {
+      var li = el("li");
+      li.appendChild(cardPicture(item.image, "card-thumb", item.title));
+      var what = el("span", "card-item-title", item.title || "");
+      var variant = [item.size, item.colour].filter(function (x) { return x; }).join(" / ");
+      if (variant) what.appendChild(el("span", "card-variant", " " + variant));
+      li.appendChild(what);
+      li.appendChild(el("span", "card-qty", "×" + (item.quantity || 1)));
+      items.appendChild(li);
+    });
+    node.appendChild(items);
+    if (c.more_items > 0) node.appendChild(el("div", "card-more", t("card.more", { n: c.more_items })));
+    var foot = el("div", "card-foot");
+    foot.appendChild(el("span", "card-total", t("card.total") + " " + money(c.total)));
+    node.appendChild(foot);
+    if (c.tracking_no) {
+      var ship = el("div", "card-ship");
+      ship.appendChild(el("span", "card-courier", (c.courier || t("card.tracking")) + " "));
+      var no = el("span", "card-tracking", c.tracking_no);
+      no.setAttribute("data-testid", "chat-card-tracking");
+      ship.appendChild(no);
+      node.appendChild(ship);
+    }
+    return node;
   }
 
   function orderKey(conv, seq) {
@@ -428,11 +522,11 @@
     if (byClient && !byClient.getAttribute("data-id")) {
       row = byClient;
       row.parentNode && row.parentNode.removeChild(row);
-      fillBubble(row.querySelector(".msg-bubble"), m.body, m.attachment);
+      fillBubble(row.querySelector(".msg-bubble"), m.body, m.attachment, m.card);
       forgetPending(m.client_msg_id);
     } else {
       row = buildRow(m);
-      if (m.sender_type !== "system") fillBubble(row.querySelector(".msg-bubble"), m.body, m.attachment);
+      if (m.sender_type !== "system") fillBubble(row.querySelector(".msg-bubble"), m.body, m.attachment, m.card);
       if (m.sender_type === "customer" && m.client_msg_id) {
         rowsByClient[m.client_msg_id] = row;
         if (pending[m.client_msg_id]) forgetPending(m.client_msg_id);

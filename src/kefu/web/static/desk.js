@@ -864,7 +864,12 @@
         bubble.appendChild(link(href, att.name || t("msg.attachment")));
       }
     }
-    if (m.body) {
+    // A product or order card (desk_commerce.js) stands in for its one-line text body.
+    var cardNode = m.card && commerce ? commerce.buildCard(m.card) : null;
+    if (cardNode) {
+      bubble.classList.add("bubble-card");
+      bubble.appendChild(cardNode);
+    } else if (m.body) {
       var text = el("div", "msg-text");
       richText(text, m.body);
       bubble.appendChild(text);
@@ -1160,43 +1165,26 @@
     fact(t("customer.external_id"), cu.external_id, "copyable");
     fact(t("customer.since"), cu.created_at ? dayOf(parseTime(cu.created_at) || new Date()) : null);
 
-    clear(ui.orders);
-    var orders = ctx.orders || [];
-    if (!orders.length) {
-      ui.orders.appendChild(el("p", "muted small orders-none", t("orders.none")));
-      return;
-    }
-    orders.forEach(function (o) {
-      var card = el("div", "order");
-      card.dataset.number = o.number || "";
-      var head = el("div", "order-head");
-      head.appendChild(el("span", "order-no copyable", o.number || ""));
-      var status = el("span", "order-status status-" + String(o.status || "").replace(/[^a-z_]/g, ""),
-        S["order." + o.status] ? t("order." + o.status) : String(o.status || ""));
-      head.appendChild(status);
-      card.appendChild(head);
-      var lines = el("ul", "order-lines");
-      (o.lines || []).forEach(function (line) {
-        var li = el("li");
-        li.appendChild(el("span", "line-title", line.title || ""));
-        li.appendChild(el("span", "line-qty", "×" + (line.quantity || 1)));
-        lines.appendChild(li);
-      });
-      card.appendChild(lines);
-      var foot = el("div", "order-foot");
-      foot.appendChild(el("span", "order-total", money(o.total)));
-      foot.appendChild(el("time", "muted", shortTime(o.created_at)));
-      card.appendChild(foot);
-      if (o.courier || o.tracking_no) {
-        var ship = el("div", "order-ship");
-        ship.appendChild(el("span", "muted", t("orders.courier") + " "));
-        ship.appendChild(document.createTextNode((o.courier || "") + " "));
-        ship.appendChild(el("span", "copyable tracking", o.tracking_no || ""));
-        card.appendChild(ship);
-      }
-      ui.orders.appendChild(card);
-    });
+    if (commerce) commerce.renderOrders(ui.orders, ctx);
+    // H3: desk_cases.js listens for kefu:panel to add after-sales buttons to each .order[data-order-id] (its .order-actions).
+    document.dispatchEvent(new CustomEvent("kefu:panel", { detail: {
+      conversationId: ctx.conversation ? ctx.conversation.id : state.openId,
+      customerId: cu.id, orders: ctx.orders || [], panel: ui.orders,
+    } }));
   }
+
+  /* ---------------------------------------------------------------- commerce (desk_commerce.js) */
+
+  var commerce = window.KefuDeskCommerce ? window.KefuDeskCommerce.create({
+    api: api, t: t, el: el, clear: clear, money: money, shortTime: shortTime, randomId: randomId,
+    reportError: reportError, showError: showError, showInfo: showInfo,
+    openId: function () { return state.openId; },
+    isOpen: function (id) { var c = state.convs.get(id); return !c || c.status === "open"; },
+    onSent: function (m) {
+      if (addMessage(m) && m.conversation_id === state.openId) renderThread(false);
+      scheduleRender();
+    },
+  }) : null;
 
   function money(value) {
     if (value === null || value === undefined || value === "") return "—";
