@@ -94,6 +94,7 @@ def test_an_owner_imports_orders_and_a_bad_row_imports_nothing(
     expect(page.get_by_test_id("order-timeline")).to_contain_text("2026-11-22 20:15")
     expect(page.get_by_test_id("order-shipping")).to_contain_text("杭州市西湖区文三路 1 号")
     screenshot(page, "commerce-order")
+    page.get_by_test_id("nav-group-sales").click()  # the 销售与售后 menu opens
     page.get_by_test_id("nav-products").click()
     expect(page.get_by_test_id("products").locator("tbody tr")).to_contain_text("HD001")
     screenshot(page, "commerce-products")

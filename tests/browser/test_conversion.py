@@ -38,6 +38,7 @@ def test_a_supervisor_reads_the_conversion_rates(
     page.get_by_label("邮箱").fill(floor.staff.supervisor.email)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    page.get_by_test_id("nav-group-sales").click()  # the 销售与售后 menu opens
     page.get_by_test_id("nav-conversion").click()
     expect(page).to_have_url(live_server.url + "/sales/conversion")
     agents = page.get_by_test_id("conversion-agent")

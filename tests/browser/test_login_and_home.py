@@ -123,6 +123,7 @@ def test_agent_changes_their_password_and_logs_in_with_the_new_one(
 ) -> None:
     staff = make_shop_with_staff(uow_factory, "mianli")
     _log_in(page, live_server, shop="mianli", email=staff.agent.email, password=PASSWORD)
+    page.get_by_test_id("nav-group-settings").click()  # the 设置 menu opens
     page.get_by_role("link", name="修改密码").click()
     page.get_by_label("当前密码").fill(PASSWORD)
     page.get_by_label("新密码(至少 8 个字符)").fill("新的密码 2026 好记")
@@ -143,6 +144,7 @@ def test_owner_adds_an_agent_on_the_staff_page_who_then_logs_in(
 ) -> None:
     staff = make_shop_with_staff(uow_factory, "mianli")
     _log_in(page, live_server, shop="mianli", email=staff.owner.email, password=PASSWORD)
+    page.get_by_test_id("nav-group-settings").click()  # the 设置 menu opens
     page.get_by_role("link", name="员工").click()
     form = page.get_by_test_id("add-agent")
     form.get_by_label("显示名称").fill("售后小林")
@@ -168,6 +170,7 @@ def test_owner_issues_and_revokes_an_api_token(
 ) -> None:
     staff = make_shop_with_staff(uow_factory, "mianli")
     _log_in(page, live_server, shop="mianli", email=staff.owner.email, password=PASSWORD)
+    page.get_by_test_id("nav-group-settings").click()  # the 设置 menu opens
     page.get_by_role("link", name="API 令牌").click()
     page.get_by_label("用途").fill("订单同步")
     page.get_by_role("button", name="生成令牌").click()

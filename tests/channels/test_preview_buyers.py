@@ -12,11 +12,13 @@ from kefu.clock import FrozenClock
 from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.commerce.service import OrderLineSpec
+from kefu.conversations import service as conversations
+from kefu.conversations.models import Channel
 from kefu.crm import service as crm
 from tests.realtime.conftest import Desk
 
 
-def _shipped_buyer(desk: Desk, clock: FrozenClock) -> None:
+def _shipped_buyer(desk: Desk, clock: FrozenClock) -> int:
     shop_id = desk.staff.shop.id
     with desk.uow_factory() as uow:
         commerce.create_product(
@@ -32,6 +34,7 @@ def _shipped_buyer(desk: Desk, clock: FrozenClock) -> None:
             shipped_at=now - timedelta(days=1), courier="中通快递", tracking_no="ZT1234567890",
             ship_to_name="王芳", ship_to_phone="13800000000", ship_to_address="上海市徐汇区",
         )  # fmt: skip
+        return buyer.id
 
 
 def test_the_owner_opens_the_chat_as_a_buyer_who_has_a_shipped_order(
@@ -56,3 +59,15 @@ def test_a_shop_without_known_buyers_shows_no_preview(desk: Desk) -> None:
     page = desk.client.get("/settings/widget", headers=owner)
     assert page.status_code == 200
     assert 'data-testid="preview-buyers"' not in page.text
+
+
+def test_a_buyer_a_colleague_is_talking_with_is_not_offered(desk: Desk, clock: FrozenClock) -> None:
+    buyer_id = _shipped_buyer(desk, clock)
+    with desk.uow_factory() as uow:
+        conversations.start_conversation(
+            uow, shop_id=desk.staff.shop.id, customer_id=buyer_id, channel=Channel.WIDGET,
+            team_code="presale",
+        )  # fmt: skip
+    owner = desk.login(desk.staff.owner.email)
+    page = desk.client.get("/settings/widget", headers=owner)
+    assert 'data-testid="preview-shipped"' not in page.text

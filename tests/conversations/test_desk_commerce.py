@@ -115,7 +115,7 @@ def test_products_are_found_by_title_or_sku_with_stock_and_off_sale_ones_marked(
             {"sku": "COAT-1-2", "size": "L", "colour": "黑色", "stock": 2},
         ],
     }
-    by_sku = front.get(front.as_agent, PRODUCTS, q="SOCK").json()["products"]
+    by_sku = front.get(front.as_agent, PRODUCTS, q="sock").json()["products"]
     assert [(p["sku"], p["stock"]) for p in by_sku] == [("SOCK-1", None)]  # no variants
     assert front.get(front.as_agent, PRODUCTS, q="别家").json()["products"] == []
     everything = front.get(front.as_agent, PRODUCTS).json()["products"]

@@ -17,6 +17,7 @@ from kefu.accounts.auth import Principal
 from kefu.accounts.models import Role
 from kefu.clock import FrozenClock
 from kefu.commerce.models import OrderStatus
+from kefu.sales import service as sales
 from kefu.sales.models import CaseKind, CaseStatus
 from tests.factories import PASSWORD, UowFactory
 from tests.sales.casebook import Casebook, make_casebook
@@ -228,3 +229,32 @@ def test_the_case_page_decides_with_the_csrf_token_and_shows_the_steps_in_shop_t
         ).text
         assert "YT9" in final and 'data-testid="case-actions"' not in final
     assert book.case(case.id).status is CaseStatus.COMPLETED
+
+
+def test_a_supervisor_sets_the_return_address_that_approved_returns_quote(
+    app: FastAPI, book: Casebook
+) -> None:
+    address = "杭州市余杭区仓前街道 售后组 0571-88880000"
+    with TestClient(app) as client:
+        csrf = _log_in(client, book, book.staff.agent.email)
+        assert 'data-testid="return-address-input"' not in client.get("/aftersales").text
+        refused = client.post(
+            "/aftersales/return-address", data={"return_address": address, "csrf_token": csrf}
+        )
+        assert refused.status_code == 403
+        csrf = _log_in(client, book, book.staff.owner.email)
+        forged = client.post("/aftersales/return-address", data={"return_address": address})
+        assert forged.status_code == 403
+        saved = client.post(
+            "/aftersales/return-address",
+            data={"return_address": address, "csrf_token": csrf},
+            follow_redirects=True,
+        )
+        assert saved.status_code == 200
+        assert f'value="{address}"' in saved.text and "退货地址已保存" in saved.text
+    case = book.open(CaseKind.RETURN, OrderStatus.DELIVERED, amount=Decimal("599"))
+    with book.uow() as uow:
+        sales.decide_case(
+            uow, shop_id=book.shop_id, case_id=case.id, agent_id=book.aftersale.id, approve=True
+        )
+    assert f"请将商品寄回:{address}" in book.messages()[-1].body

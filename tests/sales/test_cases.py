@@ -311,9 +311,13 @@ def test_a_rejection_needs_a_note_which_the_buyer_reads_politely(book: Casebook)
 def test_a_return_goes_open_approved_goods_returned_completed(
     book: Casebook, bus: EventBus
 ) -> None:
+    with book.uow() as uow:
+        sales.update_settings(
+            uow, shop_id=book.shop_id, return_address="杭州市余杭区仓前街道 售后组 0571-88880000"
+        )
     case = book.open(CaseKind.RETURN, OrderStatus.DELIVERED, amount=Decimal("599"))
     _decide(book, case)
-    assert "请将商品寄回" in _buyer_lines(book)[-1]
+    assert "请将商品寄回:杭州市余杭区仓前街道 售后组 0571-88880000" in _buyer_lines(book)[-1]
     with book.uow() as uow, pytest.raises(Invalid) as caught:
         sales.complete_case(uow, shop_id=book.shop_id, case_id=case.id, agent_id=book.aftersale.id)
     assert "approved" in caught.value.message
@@ -420,3 +424,13 @@ def test_list_cases_filters_and_rows_name_the_order_and_buyer(book: Casebook) ->
         )  # fmt: skip
         with pytest.raises(NotFound):
             sales.get_case(session, shop_id=book.other_shop.shop.id, case_id=refund.id)
+
+
+def test_without_a_return_address_the_buyer_is_not_given_an_invented_one(
+    book: Casebook,
+) -> None:
+    case = book.open(CaseKind.EXCHANGE, OrderStatus.DELIVERED)
+    _decide(book, case)
+    told = _buyer_lines(book)[-1]
+    assert "请将商品寄回" not in told
+    assert "退货地址售后同事会马上发给您" in told

@@ -14,7 +14,7 @@ from kefu.clock import FrozenClock
 from kefu.conversations import service as conversations
 from kefu.conversations.models import ConversationStatus, SenderType
 from kefu.db import make_engine, make_session_factory
-from kefu.errors import Invalid
+from kefu.errors import Invalid, NotFound
 from kefu.events import EventBus
 from kefu.sales import service as sales
 from kefu.sales.events import (
@@ -435,3 +435,19 @@ def test_settings_default_until_saved(shop: ReminderShop, uow_factory: UowFactor
         settings.conversion_window_days,
     ) == (True, 30, "22:00", "08:00", 3)
     assert "{product}" in settings.reminder_template
+
+
+def test_a_buyer_an_agent_already_reminded_by_hand_gets_no_second_nudge(
+    shop: ReminderShop, clock: FrozenClock
+) -> None:
+    order = shop.order("A1077")
+    conversation_id = shop.chat(shop.buyer_id())
+    clock.advance(timedelta(minutes=10))
+    with shop.uow() as uow:
+        noted = sales.note_reminded_by_hand(uow, shop_id=shop.shop_id, order_id=order.id)
+    assert (noted.status, noted.reason) == (ReminderStatus.SKIPPED, "by_hand")
+    clock.advance(timedelta(hours=1))
+    assert shop.tick() == 0
+    assert shop.shop_lines(conversation_id) == []
+    with shop.uow() as uow, pytest.raises(NotFound):
+        sales.note_reminded_by_hand(uow, shop_id=shop.shop_id + 999, order_id=order.id)

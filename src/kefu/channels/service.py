@@ -17,7 +17,7 @@ from kefu.channels.visitors import (
 )
 from kefu.commerce.models import Order
 from kefu.conversations import service as conversations
-from kefu.conversations.models import Channel, Conversation, Message
+from kefu.conversations.models import Channel, Conversation, ConversationStatus, Message
 from kefu.crm import service as crm
 from kefu.crm.models import Customer
 from kefu.errors import Conflict, NotFound
@@ -162,8 +162,9 @@ _PREVIEW_STATUSES = ("shipped", "paid", "unpaid", "delivered", "refunding")
 
 
 def preview_buyers(session: Session, *, shop_id: int) -> list[PreviewBuyer]:
-    """Buyers known to the shop's system (with an external id), one per order status, each
-    by their latest order: the owner's "chat as this buyer" links on the widget page."""
+    """Buyers known to the shop's system (with an external id) and not in an open chat, one
+    per order status, each by their latest order: the owner's "chat as this buyer" links on
+    the widget page."""
     found: list[PreviewBuyer] = []
     seen: set[int] = set()
     for status in _PREVIEW_STATUSES:
@@ -176,6 +177,14 @@ def preview_buyers(session: Session, *, shop_id: int) -> list[PreviewBuyer]:
                 Order.shop_id == shop_id,
                 Order.status == status,
                 Customer.id.not_in(seen) if seen else true(),
+                # Not a buyer a colleague is talking with right now: the preview should
+                # meet the bot (or the team's queue), not step into a person's chat.
+                Customer.id.not_in(
+                    select(Conversation.customer_id).where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.OPEN,
+                    )
+                ),
             )
             .order_by(Order.created_at.desc(), Order.id.desc())
             .limit(1)

@@ -100,21 +100,22 @@ def search_products(
     on_sale_only: bool = False,
 ) -> list[Product]:
     """Products whose SKU (or a variant's SKU) starts with ``query`` or whose title contains
-    it, newest first; an empty query lists the newest products."""
-    text = query.strip()
+    it, ignoring case on every backend ("sock" finds SOCK-1), newest first; an empty query
+    lists the newest products."""
+    text = query.strip().lower()
     statement = select(Product).where(Product.shop_id == shop_id)
     if on_sale_only:
         statement = statement.where(Product.on_sale.is_(True))
     if text:
         variant_match = select(ProductVariant.product_id).where(
             ProductVariant.shop_id == shop_id,
-            ProductVariant.sku.startswith(text, autoescape=True),
+            func.lower(ProductVariant.sku).startswith(text, autoescape=True),
         )
         statement = statement.where(
             or_(
-                Product.sku.startswith(text, autoescape=True),
+                func.lower(Product.sku).startswith(text, autoescape=True),
                 Product.id.in_(variant_match),
-                func.lower(Product.title).contains(text.lower(), autoescape=True),
+                func.lower(Product.title).contains(text, autoescape=True),
             )
         )
     statement = statement.order_by(Product.created_at.desc(), Product.id.desc()).limit(

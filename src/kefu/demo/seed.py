@@ -31,7 +31,7 @@ from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.commerce.service import OrderLineSpec
 from kefu.crm import service as crm
-from kefu.demo import catalogue, chats, faq
+from kefu.demo import aftersales, catalogue, chats, faq
 from kefu.demo import people as people_data
 from kefu.demo.orders import STATUS_QUOTA, Buyer, PlannedOrder, plan_orders
 from kefu.shops import service as shops
@@ -132,6 +132,8 @@ def seed_demo_shop(
             customer_ids=customer_ids,
             agent_ids=agent_ids,
         )
+        aftersales.write_cases(uow, shop_id=shop_id, decider_id=agent_ids["aftersale@demo.kefu"])
+        aftersales.settle_scripted_reminders(uow, shop_id=shop_id)
         # The bot receives new buyers from now on (after the history: it is not routed).
         bot.update_settings(uow, shop_id=shop_id, changes=BotSettingsIn(enabled=True), commit=False)
         uow.commit()

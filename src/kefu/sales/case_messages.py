@@ -27,10 +27,6 @@ STATUS_NAMES: dict[CaseStatus, str] = {
     CaseStatus.CANCELLED: "已撤销",
 }
 
-# Where returned goods go. A shop setting later (SalesSettings.return_address); until
-# then every shop's buyers are sent to the same warehouse text.
-DEFAULT_RETURN_ADDRESS = "店铺售后仓(收件人:售后组,电话与详细地址以订单发货地址为准)"
-
 
 def _yuan(amount: Decimal | None) -> str:
     return f"¥{amount:.2f}" if amount is not None else ""
@@ -48,9 +44,15 @@ def approved(kind: CaseKind, case_id: int, *, amount: Decimal | None, return_add
             f"(售后单 #{case_id}),请留意。给您添麻烦了,非常抱歉~"
         )
     what = "办理退款" if kind is CaseKind.RETURN else "为您换新寄出"
+    # A shop that has not set its return address yet: never invent one for the buyer.
+    where = (
+        f"请将商品寄回:{return_address}。"
+        if return_address
+        else "退货地址售后同事会马上发给您,请收到后再寄出。"
+    )
     return (
-        f"您的{KIND_NAMES[kind]}申请已同意(售后单 #{case_id})。"
-        f"请将商品寄回:{return_address}。包裹里请附上订单号,寄出后把快递单号回复给我们,"
+        f"您的{KIND_NAMES[kind]}申请已同意(售后单 #{case_id})。{where}"
+        "包裹里请附上订单号,寄出后把快递单号回复给我们,"
         f"商品到仓验收后会尽快{what}。"
     )
 

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.accounts.auth import Principal
+from kefu.accounts.models import Role
 from kefu.errors import DomainError, Invalid, NotFound, PermissionDenied
 from kefu.sales import service
 from kefu.sales.models import CaseKind, CaseStatus
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
-from kefu.web.deps import ResourceId, get_uow, page_locale, page_principal
+from kefu.web.deps import ResourceId, ensure_role, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
@@ -50,9 +51,11 @@ def case_list(
     status: str = Query(default="", max_length=20),
     kind: str = Query(default="", max_length=20),
     page: int = Query(default=1, ge=1, le=10_000),
+    saved: str = Query(default="", max_length=1),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     _: str = Depends(page_locale),
+    error: str = "",
 ) -> HTMLResponse:
     # An unknown filter value shows everything rather than an error page.
     chosen_status = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
@@ -89,8 +92,34 @@ def case_list(
         "pages": max(1, -(-total // PAGE_SIZE)),
         "query_for": _pager(filters),
         "zone": _zone(uow, principal),
+        "return_address": service.settings_of(session, shop_id=shop_id).return_address,
+        "can_edit": principal.has_role(Role.SUPERVISOR),
+        "saved": saved == "1",
+        "error": error,
     }
     return render(request, "sales_cases.html", context)
+
+
+@router.post("/return-address", response_class=HTMLResponse)
+def save_return_address(
+    request: Request,
+    return_address: str = Form(default="", max_length=1000),
+    csrf_token: str = Form(default=""),
+    principal: Principal = Depends(page_principal),
+    uow: UnitOfWork = Depends(get_uow),
+    locale: str = Depends(page_locale),
+) -> Response:
+    """Where buyers send returns and exchanges: told to them when a case is approved."""
+    check_csrf(request, csrf_token)
+    ensure_role(principal, Role.SUPERVISOR)
+    try:
+        service.update_settings(uow, shop_id=principal.shop_id, return_address=return_address)
+    except Invalid as exc:
+        uow.rollback()
+        return case_list(
+            request, principal=principal, uow=uow, _=locale, error=localised(locale, exc)
+        )
+    return RedirectResponse("/aftersales?saved=1", status_code=303)
 
 
 def _pager(filters: dict[str, str]) -> Callable[..., str]:

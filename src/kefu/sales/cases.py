@@ -21,6 +21,7 @@ from kefu.sales import case_checks as checks
 from kefu.sales import case_messages as say
 from kefu.sales.events import AfterSalesCaseOpened, AfterSalesCaseUpdated
 from kefu.sales.models import AfterSalesCase, CaseKind, CasePhoto, CaseStatus, CaseStep
+from kefu.sales.settings import settings_of
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.validation import clean_text
@@ -156,7 +157,10 @@ def decide_case(
     case.decision_note = note
     if approve:
         body = say.approved(
-            case.kind, case.id, amount=case.amount, return_address=say.DEFAULT_RETURN_ADDRESS
+            case.kind,
+            case.id,
+            amount=case.amount,
+            return_address=settings_of(uow.session, shop_id=shop_id).return_address,
         )
     else:
         body = say.rejected(case.kind, case.id, note=note)

@@ -59,6 +59,8 @@ class SalesSettings(Base):
     coupon_hint: Mapped[str] = mapped_column(String(200), default=DEFAULT_COUPON_HINT)
     # An inquiry counts as converted when the buyer pays an order within this many days.
     conversion_window_days: Mapped[int] = mapped_column(Integer, default=3)
+    # Where buyers send returns and exchanges (told when a case is approved); "" = not set.
+    return_address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

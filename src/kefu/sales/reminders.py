@@ -89,6 +89,48 @@ def schedule_reminder(
     return reminder
 
 
+def note_reminded_by_hand(
+    uow: UnitOfWork, *, shop_id: int, order_id: int, commit: bool = True
+) -> PaymentReminder:
+    """An agent already reminded the buyer in person (a 催付 chat): the automatic reminder
+    would be a second nudge, so the order's reminder is settled as skipped (``by_hand``)."""
+    session = uow.session
+    order = session.scalar(select(Order).where(Order.shop_id == shop_id, Order.id == order_id))
+    if order is None:
+        raise NotFound("order not found")
+    now = uow.clock.now()
+    session.execute(
+        _insert_once(
+            session,
+            {
+                "shop_id": shop_id,
+                "order_id": order.id,
+                "customer_id": order.customer_id,
+                "status": ReminderStatus.SKIPPED,
+                "due_at": now,
+                "reason": "by_hand",
+                "created_at": now,
+            },
+        )
+    )
+    session.execute(
+        update(PaymentReminder)
+        .where(
+            PaymentReminder.order_id == order.id,
+            PaymentReminder.status == ReminderStatus.PENDING,
+        )
+        .values(status=ReminderStatus.SKIPPED, reason="by_hand")
+    )
+    reminder = session.scalars(
+        select(PaymentReminder)
+        .where(PaymentReminder.order_id == order.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    if commit:
+        uow.commit()
+    return reminder
+
+
 def _insert_once(session: Session, values: dict[str, Any]) -> Insert:
     """INSERT … ON CONFLICT (order_id) DO NOTHING: a second scheduler (the subscriber and
     the sweep, or two processes) leaves the first one's row as it is."""

@@ -14,6 +14,7 @@ from kefu.sales.reminder_report import ReminderRow as ReminderRow
 from kefu.sales.reminder_report import list_reminders as list_reminders
 from kefu.sales.reminder_report import reminder_report as reminder_report
 from kefu.sales.reminder_sender import send_due_reminders as send_due_reminders
+from kefu.sales.reminders import note_reminded_by_hand as note_reminded_by_hand
 from kefu.sales.reminders import order_status_changed as order_status_changed
 from kefu.sales.reminders import schedule_reminder as schedule_reminder
 from kefu.sales.settings import TEMPLATE_VARIABLES as TEMPLATE_VARIABLES
@@ -38,8 +39,8 @@ from kefu.sales.cases import open_case as open_case
 from kefu.sales.models import CaseKind as CaseKind
 from kefu.sales.models import CaseStatus as CaseStatus
 
-# --- inquiries and conversion -------------------------------------------------------------
 # isort: split
+# --- inquiries and conversion -------------------------------------------------------------
 from kefu.sales.conversion import convert_order as convert_order
 from kefu.sales.conversion import inquiry_of as inquiry_of
 from kefu.sales.conversion import note_agent_reply as note_agent_reply

@@ -31,6 +31,7 @@ DELAY_RANGE: Final = (5, 1440)  # minutes: five minutes to a day
 WINDOW_RANGE: Final = (1, 30)  # days
 MAX_TEMPLATE_LENGTH: Final = 500
 MAX_COUPON_HINT_LENGTH: Final = 200
+MAX_RETURN_ADDRESS_LENGTH: Final = 255
 
 TEMPLATE_VARIABLES: Final = (
     "customer_name",
@@ -58,6 +59,7 @@ def settings_of(session: Session, *, shop_id: int) -> SalesSettings:
         reminder_template=DEFAULT_REMINDER_TEMPLATE,
         coupon_hint=DEFAULT_COUPON_HINT,
         conversion_window_days=DEFAULT_CONVERSION_WINDOW_DAYS,
+        return_address="",
     )
 
 
@@ -72,6 +74,7 @@ def update_settings(
     reminder_template: str | None = None,
     coupon_hint: str | None = None,
     conversion_window_days: int | None = None,
+    return_address: str | None = None,
     commit: bool = True,
 ) -> SalesSettings:
     """Change the given settings (None keeps one). Reminders already scheduled keep their
@@ -102,6 +105,10 @@ def update_settings(
     if conversion_window_days is not None:
         settings.conversion_window_days = _in_range(
             conversion_window_days, WINDOW_RANGE, field="conversion_window_days"
+        )
+    if return_address is not None:
+        settings.return_address = clean_text(
+            return_address, field="return_address", max_length=MAX_RETURN_ADDRESS_LENGTH
         )
     settings.updated_at = uow.clock.now()
     if commit:

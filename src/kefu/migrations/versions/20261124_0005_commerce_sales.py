@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("reminder_template", sa.Text(), nullable=False),
         sa.Column("coupon_hint", sa.String(length=200), nullable=False),
         sa.Column("conversion_window_days", sa.Integer(), nullable=False),
+        sa.Column("return_address", sa.String(length=255), server_default="", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["shop_id"],
