@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -32,5 +34,17 @@ def test_migrations_go_down_to_nothing_and_up_again(database_url: str, tmp_path:
             t.name for t in Base.metadata.sorted_tables
         }
         assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_database_address_with_a_percent_sign_migrates(tmp_path: Path) -> None:
+    """A password or path with "%" (percent-encoded characters) must not break Alembic."""
+    folder = tmp_path / "50%off"
+    folder.mkdir()
+    engine = make_engine(f"sqlite:///{folder / 'kefu.db'}")
+    try:
+        migrate.upgrade(engine)
+        assert migrate.is_up_to_date(engine)
     finally:
         engine.dispose()

@@ -16,7 +16,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    url = engine.url.render_as_string(hide_password=False)
+    # Alembic's options go through ConfigParser, where "%" starts an interpolation: a
+    # password with a percent-encoded character would otherwise break every migration.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

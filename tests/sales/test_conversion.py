@@ -33,7 +33,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def floor(uow_factory: UowFactory, bus: EventBus, clock: FrozenClock, db: Engine) -> Floor:
-    sales_subscribers.install_conversion(bus, uow_factory)
+    sales_subscribers.install(bus, uow_factory)
     return make_floor(uow_factory, bus, clock, db)
 
 
@@ -231,7 +231,7 @@ def test_the_sweep_converts_a_payment_whose_reaction_was_lost(
     uow_factory: UowFactory, bus: EventBus, clock: FrozenClock, db: Engine
 ) -> None:
     floor = make_floor(uow_factory, bus, clock, db)
-    sales_subscribers.install_conversion(bus, uow_factory)
+    sales_subscribers.install(bus, uow_factory)
     buyer = floor.buyer()
     conversation = floor.chat(buyer)  # recorded by the subscribers
     clock.advance(DAY)

@@ -29,6 +29,7 @@ stays a plain read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -199,6 +200,40 @@ def convert_order(
     if order.paid_at is None or not _worth_a_look(session, order, window):
         return None  # the common case (no inquiry before it): read only, nothing locked
     converted = _convert_locked(uow, shop_id=shop_id, order_id=order_id, window=window)
+    if commit:
+        uow.commit()
+    return converted
+
+
+def convert_orders(
+    uow: UnitOfWork, *, shop_id: int, order_ids: Sequence[int], commit: bool = True
+) -> int:
+    """:func:`convert_order` for a batch of orders: one query finds those with an inquiry
+    worth a look (most payments have none), and only those are converted one by one.
+    Returns how many inquiries converted."""
+    if not order_ids:
+        return 0
+    session = uow.session
+    worth = session.scalars(
+        select(Order.id)
+        .where(
+            Order.shop_id == shop_id,
+            Order.id.in_(list(order_ids)),
+            Order.paid_at.is_not(None),
+            exists().where(
+                Inquiry.shop_id == shop_id,
+                Inquiry.customer_id == Order.customer_id,
+                Inquiry.order_id.is_(None),
+                Inquiry.started_at <= Order.paid_at,
+            ),
+            ~exists().where(Inquiry.order_id == Order.id),
+        )
+        .order_by(Order.paid_at, Order.id)
+    ).all()
+    converted = 0
+    for order_id in worth:  # the window is checked per order by convert_order
+        if convert_order(uow, shop_id=shop_id, order_id=order_id, commit=False) is not None:
+            converted += 1
     if commit:
         uow.commit()
     return converted

@@ -18,6 +18,7 @@ Why it holds:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -89,6 +90,52 @@ def schedule_reminder(
     return reminder
 
 
+def schedule_reminders(
+    uow: UnitOfWork, *, shop_id: int, order_ids: Sequence[int], commit: bool = True
+) -> int:
+    """:func:`schedule_reminder` for many orders at once (a batch from the shop's system):
+    one read of the orders, the settings and the shop, one INSERT. Orders not unpaid, or
+    too old, are left alone. Returns how many orders qualified."""
+    if not order_ids:
+        return 0
+    session = uow.session
+    now = uow.clock.now()
+    rows = session.execute(
+        select(Order.id, Order.customer_id, Order.created_at).where(
+            Order.shop_id == shop_id,
+            Order.id.in_(list(order_ids)),
+            Order.status == OrderStatus.UNPAID,
+            Order.created_at >= now - REMINDABLE_FOR,
+        )
+    ).all()
+    if rows:
+        settings = settings_of(session, shop_id=shop_id)
+        timezone = shops.get_shop(session, shop_id=shop_id).timezone
+        delay = timedelta(minutes=settings.reminder_delay_minutes)
+        session.execute(
+            _insert_once(
+                session,
+                [
+                    {
+                        "shop_id": shop_id,
+                        "order_id": order_id,
+                        "customer_id": customer_id,
+                        "status": ReminderStatus.PENDING,
+                        "due_at": outside_quiet_hours(
+                            settings, moment=created_at + delay, timezone=timezone
+                        ),
+                        "reason": "",
+                        "created_at": now,
+                    }
+                    for order_id, customer_id, created_at in rows
+                ],
+            )
+        )
+    if commit:
+        uow.commit()
+    return len(rows)
+
+
 def note_reminded_by_hand(
     uow: UnitOfWork, *, shop_id: int, order_id: int, commit: bool = True
 ) -> PaymentReminder:
@@ -131,7 +178,7 @@ def note_reminded_by_hand(
     return reminder
 
 
-def _insert_once(session: Session, values: dict[str, Any]) -> Insert:
+def _insert_once(session: Session, values: dict[str, Any] | list[dict[str, Any]]) -> Insert:
     """INSERT … ON CONFLICT (order_id) DO NOTHING: a second scheduler (the subscriber and
     the sweep, or two processes) leaves the first one's row as it is."""
     if session.get_bind().dialect.name == "postgresql":
@@ -175,6 +222,63 @@ def order_status_changed(
         return
     _cancel_pending(uow, shop_id=shop_id, order_id=order_id, reason=new_status)
     _record_payment(uow, shop_id=shop_id, order_id=order_id)
+    if commit:
+        uow.commit()
+
+
+def orders_moved(
+    uow: UnitOfWork, *, shop_id: int, moves: Mapping[int, str], commit: bool = True
+) -> None:
+    """:func:`order_status_changed` for many orders at once (order id → new status): the
+    pending reminders are cancelled with one UPDATE per new status, not one per order."""
+    session = uow.session
+    schedule_reminders(
+        uow,
+        shop_id=shop_id,
+        order_ids=[order_id for order_id, status in moves.items() if status == "unpaid"],
+        commit=False,
+    )
+    moved = {order_id: status for order_id, status in moves.items() if status != "unpaid"}
+    if moved:
+        ids_by_reason: dict[str, list[int]] = {}
+        for reminder_id, order_id in session.execute(
+            select(PaymentReminder.id, PaymentReminder.order_id).where(
+                PaymentReminder.shop_id == shop_id,
+                PaymentReminder.order_id.in_(list(moved)),
+                PaymentReminder.status == ReminderStatus.PENDING,
+            )
+        ):
+            ids_by_reason.setdefault(moved[order_id][:40], []).append(reminder_id)
+        for reason, ids in ids_by_reason.items():
+            session.execute(
+                update(PaymentReminder)
+                .where(
+                    PaymentReminder.id.in_(ids), PaymentReminder.status == ReminderStatus.PENDING
+                )
+                .values(status=ReminderStatus.CANCELLED, reason=reason)
+                .execution_options(synchronize_session=False)
+            )
+            # Those this UPDATE cancelled (a sender may have claimed one just before).
+            for reminder in session.scalars(
+                select(PaymentReminder)
+                .where(
+                    PaymentReminder.id.in_(ids),
+                    PaymentReminder.status == ReminderStatus.CANCELLED,
+                    PaymentReminder.reason == reason,
+                )
+                .execution_options(populate_existing=True)
+            ):
+                uow.collect(cancelled_event(reminder))
+        sent = session.scalars(
+            select(PaymentReminder.order_id).where(
+                PaymentReminder.shop_id == shop_id,
+                PaymentReminder.order_id.in_(list(moved)),
+                PaymentReminder.status == ReminderStatus.SENT,
+                PaymentReminder.paid_at.is_(None),
+            )
+        ).all()
+        for order_id in sent:
+            _record_payment(uow, shop_id=shop_id, order_id=order_id)
     if commit:
         uow.commit()
 
