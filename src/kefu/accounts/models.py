@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base, UTCDateTime
+from kefu.db import Base, UTCDateTime, value_enum
 
 
 class Role(enum.StrEnum):
@@ -41,9 +41,7 @@ class Agent(Base):
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(60))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(value_enum(Role))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -51,9 +49,7 @@ class Agent(Base):
     # Presence on the desk: the agent's choice, and when a desk of theirs last said it is
     # still connected (a stale or missing heartbeat means offline, whatever the choice).
     presence: Mapped[Presence] = mapped_column(
-        Enum(
-            Presence, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]
-        ),
+        value_enum(Presence, length=10),
         default=Presence.ONLINE,
         server_default=Presence.ONLINE.value,
     )
@@ -104,9 +100,7 @@ class ApiToken(Base):
     # First characters of the token, shown in lists so an owner can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(value_enum(Role))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base, UTCDateTime
+from kefu.db import Base, UTCDateTime, value_enum
 
 Money = Numeric(12, 2)
 
@@ -87,14 +86,7 @@ class Order(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[OrderStatus] = mapped_column(
-        Enum(
-            OrderStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus))
     items_total: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     shipping_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

@@ -5,15 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from kefu.db import Base, UTCDateTime, value_enum
 
 
 class ConversationStatus(enum.StrEnum):
@@ -47,8 +43,8 @@ class Conversation(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    status: Mapped[ConversationStatus] = mapped_column(_enum(ConversationStatus))
+    channel: Mapped[Channel] = mapped_column(value_enum(Channel))
+    status: Mapped[ConversationStatus] = mapped_column(value_enum(ConversationStatus))
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), default=None
     )
@@ -91,7 +87,7 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     client_msg_id: Mapped[str] = mapped_column(String(64))
-    sender_type: Mapped[SenderType] = mapped_column(_enum(SenderType))
+    sender_type: Mapped[SenderType] = mapped_column(value_enum(SenderType))
     sender_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base, UTCDateTime
+from kefu.db import Base, UTCDateTime, value_enum
 
 
 class UnansweredStatus(enum.StrEnum):
@@ -91,12 +91,7 @@ class KbState(Base):
 
 
 def _status() -> Enum:
-    return Enum(
-        UnansweredStatus,
-        native_enum=False,
-        length=10,
-        values_callable=lambda e: [m.value for m in e],
-    )
+    return value_enum(UnansweredStatus, length=10)
 
 
 class UnansweredGroup(Base):

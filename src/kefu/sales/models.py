@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,13 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base, UTCDateTime
+from kefu.db import Base, UTCDateTime, value_enum
 
 Money = Numeric(12, 2)
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 # Seed 001: a kindly nudge (拍下忘记付款), and the shop's after-sales promise rather than a
@@ -84,7 +79,7 @@ class PaymentReminder(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus))
+    status: Mapped[ReminderStatus] = mapped_column(value_enum(ReminderStatus))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(40), default="", server_default="")
     conversation_id: Mapped[int | None] = mapped_column(
@@ -126,8 +121,8 @@ class AfterSalesCase(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), default=None, index=True
     )
-    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind))
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus))
+    kind: Mapped[CaseKind] = mapped_column(value_enum(CaseKind))
+    status: Mapped[CaseStatus] = mapped_column(value_enum(CaseStatus))
     reason: Mapped[str] = mapped_column(Text, default="")
     # The amount the buyer asks back (a refund or return); None for an exchange.
     amount: Mapped[Decimal | None] = mapped_column(Money, default=None)
@@ -171,7 +166,7 @@ class CaseStep(Base):
     case_id: Mapped[int] = mapped_column(
         ForeignKey("aftersales_cases.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus))
+    status: Mapped[CaseStatus] = mapped_column(value_enum(CaseStatus))
     agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
