@@ -27,7 +27,7 @@ WEB_FREE = {
     "orders", "order_questions", "order_answers",
     "queries", "lines", "ingest", "ingest_common", "ingest_products", "ingest_orders",
     "payloads", "webhooks", "integration", "fields",
-    "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox",
+    "entries", "catalogue", "index", "answers", "unanswered", "unanswered_inbox", "case_photos",
     "unanswered_resolution", "lint", "transfer", "spreadsheets",
     "cases", "case_checks", "case_messages", "case_reads",
     "conversion", "conversion_report", "conversion_sweep",

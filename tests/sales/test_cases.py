@@ -4,6 +4,7 @@ step, that only a person decides, and the events after commit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from kefu.db import make_session_factory
 from kefu.errors import Conflict, Invalid, NotFound, PermissionDenied
 from kefu.events import EventBus
 from kefu.sales import service as sales
+from kefu.sales import subscribers as sales_subscribers
 from kefu.sales.events import AfterSalesCaseOpened, AfterSalesCaseUpdated
 from kefu.sales.models import AfterSalesCase, CaseKind, CaseStatus
 from kefu.shops.models import Shop
@@ -434,3 +436,44 @@ def test_without_a_return_address_the_buyer_is_not_given_an_invented_one(
     told = _buyer_lines(book)[-1]
     assert "请将商品寄回" not in told
     assert "退货地址售后同事会马上发给您" in told
+
+
+def _buyer_sends_picture(book: Casebook, directory: Path, client_id: str) -> int:
+    photo = _upload(book, directory, book.shop_id, customer_id=book.customer_id)
+    with book.uow() as uow:
+        conversations.receive_message(
+            uow, shop_id=book.shop_id, conversation_id=book.conversation_id,
+            client_msg_id=client_id, body="", attachment_id=photo,
+        )  # fmt: skip
+    return photo
+
+
+def _photo_ids(book: Casebook, case: AfterSalesCase) -> list[int]:
+    with make_session_factory(book.db)() as session:
+        return [p.id for p in sales.case_photos(session, shop_id=book.shop_id, case_id=case.id)]
+
+
+def test_the_pictures_the_buyer_just_sent_go_with_the_case(
+    book: Casebook, tmp_path: Path, clock: FrozenClock
+) -> None:
+    old = _buyer_sends_picture(book, tmp_path, "pic-old")
+    clock.advance(timedelta(days=2))  # a picture from two days ago is about something else
+    seam = _buyer_sends_picture(book, tmp_path, "pic-seam")
+    case = book.open(kind=CaseKind.RETURN)
+    assert _photo_ids(book, case) == [seam] and old != seam
+
+
+def test_a_picture_sent_while_the_case_is_active_joins_it(
+    book: Casebook, tmp_path: Path, bus: EventBus, uow_factory: UowFactory
+) -> None:
+    sales_subscribers.install(bus, uow_factory)
+    case = book.open(kind=CaseKind.RETURN)
+    assert _photo_ids(book, case) == []
+    later = _buyer_sends_picture(book, tmp_path, "pic-later")
+    assert _photo_ids(book, case) == [later]
+    with book.uow() as uow:
+        sales.cancel_case(
+            uow, shop_id=book.shop_id, case_id=case.id, agent_id=book.aftersale.id, note="买家撤销"
+        )
+    _buyer_sends_picture(book, tmp_path, "pic-after")  # the case is over: not added
+    assert _photo_ids(book, case) == [later]

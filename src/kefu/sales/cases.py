@@ -19,6 +19,7 @@ from kefu.conversations.models import Conversation, ConversationStatus, SenderTy
 from kefu.errors import Conflict, Invalid
 from kefu.sales import case_checks as checks
 from kefu.sales import case_messages as say
+from kefu.sales.case_photos import recent_buyer_photos
 from kefu.sales.events import AfterSalesCaseOpened, AfterSalesCaseUpdated
 from kefu.sales.models import AfterSalesCase, CaseKind, CasePhoto, CaseStatus, CaseStep
 from kefu.sales.settings import settings_of
@@ -79,6 +80,9 @@ def open_case(
         attachment_ids=photo_attachment_ids,
         customer_id=order.customer_id if opened_by_agent_id is None else None,
     )
+    if not photo_ids and conversation is not None and conversation_id is not None:
+        # The pictures the buyer just sent in this chat (the torn seam, the wrong colour).
+        photo_ids = recent_buyer_photos(uow, shop_id=shop_id, conversation_id=conversation.id)
     existing = session.scalar(
         select(AfterSalesCase.id).where(
             AfterSalesCase.shop_id == shop_id,

@@ -23,6 +23,7 @@ from kefu.sales.settings import update_settings as update_settings
 
 # isort: split
 # --- after-sales cases --------------------------------------------------------------------
+from kefu.sales.case_photos import add_buyer_photo as add_buyer_photo
 from kefu.sales.case_reads import case_detail as case_detail
 from kefu.sales.case_reads import case_photos as case_photos
 from kefu.sales.case_reads import case_rows as case_rows

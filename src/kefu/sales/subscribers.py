@@ -14,9 +14,14 @@ from collections.abc import Callable
 
 from kefu.commerce.events import OrderCreated, OrderStatusChanged
 from kefu.commerce.models import OrderStatus
-from kefu.conversations.events import ConversationAssigned, ConversationStarted, ReplySent
+from kefu.conversations.events import (
+    ConversationAssigned,
+    ConversationStarted,
+    MessageReceived,
+    ReplySent,
+)
 from kefu.events import EventBus
-from kefu.sales import conversion, reminders
+from kefu.sales import case_photos, conversion, reminders
 from kefu.uow import UnitOfWork
 
 # An order in these states was never paid: nothing to convert.
@@ -26,6 +31,24 @@ _NOT_PAID = {OrderStatus.UNPAID.value, OrderStatus.CLOSED.value}
 def install(bus: EventBus, unit_of_work: Callable[[], UnitOfWork]) -> None:
     OrderReactions(unit_of_work).install(bus)
     install_conversion(bus, unit_of_work)
+    install_case_photos(bus, unit_of_work)
+
+
+def install_case_photos(bus: EventBus, unit_of_work: Callable[[], UnitOfWork]) -> None:
+    """售后: a picture the buyer sends while their case is active joins the case."""
+
+    def on_buyer_message(event: MessageReceived) -> None:
+        if event.message.attachment is None:
+            return  # most lines: nothing to look up
+        with unit_of_work() as uow:
+            case_photos.add_buyer_photo(
+                uow,
+                shop_id=event.shop_id,
+                conversation_id=event.conversation_id,
+                attachment_id=event.message.attachment.id,
+            )
+
+    bus.subscribe(MessageReceived, on_buyer_message)
 
 
 class OrderReactions:
