@@ -333,3 +333,34 @@ def test_a_bad_period_or_grouping_is_refused(floor: Floor, by: str, shift: int, 
             uow.session, shop_id=floor.shop_id, since=now, until=now + shift * DAY, by=by
         )
     assert caught.value.field == field
+
+
+def _buyer_writes(floor: Floor, buyer: int, body: str) -> int:
+    with floor.uow() as uow:
+        return conversations.receive_customer_message(
+            uow, shop_id=floor.shop_id, customer_id=buyer, channel=Channel.WIDGET,
+            client_msg_id=f"{floor.clock.now().timestamp()}", body=body,
+        ).conversation_id  # fmt: skip
+
+
+def test_a_buyer_back_in_the_same_chat_after_the_window_is_a_new_inquiry(floor: Floor) -> None:
+    floor.online(floor.staff.agent)
+    buyer = floor.buyer()
+    conversation = _buyer_writes(floor, buyer, "这款卫衣有M码吗")
+    floor.reply(conversation, floor.staff.agent)
+    floor.clock.advance(DAY)
+    assert _buyer_writes(floor, buyer, "还有一个问题") == conversation
+    assert len(floor.inquiries()) == 1  # a day later, the same inquiry
+    with floor.uow() as uow:
+        conversations.close_conversation(
+            uow, shop_id=floor.shop_id, conversation_id=conversation,
+            closed_by_agent_id=floor.staff.agent.id,
+        )  # fmt: skip
+    floor.clock.advance(10 * DAY)  # the buyer comes back to the same chat much later
+    returned_at = floor.clock.now()
+    assert _buyer_writes(floor, buyer, "这款卫衣还有L码吗") == conversation
+    floor.clock.advance(DAY)
+    order = floor.pay(buyer)
+    first, second = sorted(floor.inquiries(), key=lambda i: i.started_at)
+    assert first.order_id is None  # its window ran out long ago
+    assert (second.started_at, second.order_id) == (returned_at, order.id)

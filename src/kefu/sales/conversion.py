@@ -7,6 +7,9 @@ The rules, as a shop owner would have them explained:
   started there, the bot handed it there, or someone transferred it there. It counts
   once, from the moment it first reached 售前 (``started_at``); moving on to another team
   later does not undo it, and a conversation that never was in 售前 (售后, 投诉 …) is none.
+  A buyer keeps one conversation per channel, so one who comes back to it after the
+  window (weeks later, a new purchase in mind) starts a new inquiry there; coming back
+  within the window is the same inquiry.
 * **Who is credited**: the person of 售前 who has the conversation: the agent it was
   routed, taken or transferred to while in 售前, or, while nobody was assigned, the first
   agent who answered in it. A hand-over inside 售前 moves the credit to the colleague who
@@ -35,10 +38,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, exists, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.commerce.models import Order
+from kefu.conversations import service as conversations
 from kefu.conversations.models import Conversation, Message, SenderType
 from kefu.errors import NotFound
 from kefu.sales.events import InquiryConverted
@@ -64,10 +67,12 @@ def presale_team_id(session: Session, *, shop_id: int) -> int | None:
 
 
 def inquiry_of(session: Session, *, shop_id: int, conversation_id: int) -> Inquiry | None:
+    """The conversation's latest inquiry (a returning buyer may have started several)."""
     return session.scalar(
-        select(Inquiry).where(
-            Inquiry.shop_id == shop_id, Inquiry.conversation_id == conversation_id
-        )
+        select(Inquiry)
+        .where(Inquiry.shop_id == shop_id, Inquiry.conversation_id == conversation_id)
+        .order_by(Inquiry.started_at.desc(), Inquiry.id.desc())
+        .limit(1)
     )
 
 
@@ -142,14 +147,19 @@ def _ensure(
     agent_id: int | None,
     started_at: datetime,
 ) -> Inquiry:
-    """The conversation's inquiry, recorded now if it has none yet."""
+    """The conversation's current inquiry, recorded now if it has none: one that started
+    within the conversion window counts (the same visit, or a return a day later); a buyer
+    who comes back to the conversation after the window starts a new inquiry."""
     session = uow.session
+    # The conversation's row lock: two reactions to the same moment (started, assigned)
+    # cannot both find no inquiry and both record one.
+    conversation = conversations.lock_conversation(
+        session, shop_id=shop_id, conversation_id=conversation_id
+    )
     found = inquiry_of(session, shop_id=shop_id, conversation_id=conversation_id)
-    if found is not None:
+    window = conversion_window(session, shop_id=shop_id)
+    if found is not None and found.started_at >= started_at - window:
         return found
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.shop_id != shop_id:
-        raise NotFound("conversation not found")
     inquiry = Inquiry(
         shop_id=shop_id,
         conversation_id=conversation_id,
@@ -158,14 +168,8 @@ def _ensure(
         agent_id=agent_id,
         started_at=started_at,
     )
-    try:
-        with session.begin_nested():
-            session.add(inquiry)
-    except IntegrityError:  # another transaction recorded it meanwhile (unique conversation)
-        found = inquiry_of(session, shop_id=shop_id, conversation_id=conversation_id)
-        if found is None:
-            raise
-        return found
+    session.add(inquiry)
+    session.flush()
     return inquiry
 
 

@@ -175,11 +175,12 @@ class CaseStep(Base):
 
 
 class Inquiry(Base):
-    """A pre-sale conversation (询单), and the paid order it led to, if any."""
+    """A pre-sale conversation (询单), and the paid order it led to, if any. A buyer who
+    comes back to the same conversation after the window starts a new inquiry."""
 
     __tablename__ = "inquiries"
     __table_args__ = (
-        UniqueConstraint("conversation_id"),
+        Index("ix_inquiries_conversation", "conversation_id", "started_at"),
         Index("ix_inquiries_shop_customer", "shop_id", "customer_id"),
     )
 

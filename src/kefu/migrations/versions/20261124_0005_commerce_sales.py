@@ -206,7 +206,9 @@ def upgrade() -> None:
             ["team_id"], ["teams.id"], name=op.f("fk_inquiries_team_id_teams"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inquiries")),
-        sa.UniqueConstraint("conversation_id", name=op.f("uq_inquiries_conversation_id")),
+    )
+    op.create_index(
+        "ix_inquiries_conversation", "inquiries", ["conversation_id", "started_at"], unique=False
     )
     op.create_index(
         "ix_inquiries_shop_customer", "inquiries", ["shop_id", "customer_id"], unique=False
@@ -401,6 +403,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_aftersales_case_photos_case_id"), table_name="aftersales_case_photos")
     op.drop_table("aftersales_case_photos")
     op.drop_index(op.f("ix_inquiries_shop_id"), table_name="inquiries")
+    op.drop_index("ix_inquiries_conversation", table_name="inquiries")
     op.drop_index("ix_inquiries_shop_customer", table_name="inquiries")
     op.drop_table("inquiries")
     op.drop_index("ix_aftersales_cases_shop_status", table_name="aftersales_cases")
