@@ -67,9 +67,12 @@ _PHRASES: tuple[tuple[re.Pattern[str], Action], ...] = tuple(
         (r"我的(?:快递|包裹|订单)(?:现在)?在(?:哪|那)", Action.ORDER_STATUS),
         (r"查(?:一下|下)?(?:物流|快递)", Action.ORDER_STATUS),
         (r"(?:什么|啥|几)时[候侯]?(?:能|可以|会|才)?发货", Action.SHIPPING_TIME),
+        # Not "不改地址了" (the buyer changed their mind) nor "地址改了吗" (asking whether
+        # a change went through: a person checks that).
         (
-            r"(?:改|修改|更改|换)(?:一下|个)?(?:收货|收件)?地[址只]"
-            r"|地[址只](?:填|写|选)错|地[址只](?:能|可以|可不可以|要|想|帮我)?(?:修)?改",
+            r"(?<![不别])(?:改|修改|更改|换)(?:一下|个)?(?:收货|收件)?地[址只](?!了)"
+            r"|地[址只](?:填|写|选)错"
+            r"|地[址只](?:能|可以|可不可以|要|想|帮我)?(?:修)?改(?![了好过])",
             Action.ADDRESS_CHANGE,
         ),
         (
@@ -87,6 +90,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], Action], ...] = tuple(
 )
 
 
+# The buyer withdraws a request: "不改地址了", "不用退了", "别取消".
+_CHANGED_MIND = re.compile(r"(?:不|别|不用|不要|不想|不需要)(?:再)?(?:修改|更改|改|取消|退|换)")
+
+
 def question_of(
     reading: Reading, route: Route, named: Entity | None, awaiting: Action | None
 ) -> Action | None:
@@ -98,6 +105,8 @@ def question_of(
             return action
     if named is not None and awaiting is not None:
         return awaiting  # the number the bot asked for
+    if _CHANGED_MIND.search(text):
+        return None  # "不改地址了", "不用退了": nothing to do (the model reads the verb only)
     sure = reading.confidence >= ORDER_CONFIDENCE
     chosen = action_named(route.action)
     if sure and chosen in ORDER_ACTIONS and reading.intent not in _NOT_A_REQUEST:
