@@ -27,7 +27,7 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 def _order(clock: FrozenClock, sku: str) -> dict[str, object]:
-    placed = clock.now() - timedelta(hours=2)
+    placed = clock.now() - timedelta(minutes=5)  # the newest paid order: the one previewed
     return {
         "order_no": "WX20261123000001",
         "customer_external_id": "wx_newbuyer_01",
