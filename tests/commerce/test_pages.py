@@ -251,7 +251,7 @@ def test_an_owner_imports_orders_on_the_page(
     assert _order_numbers(client.get("/commerce/orders").text)[0] == "B2001"
 
 
-def test_a_refusal_by_the_catalogue_names_the_row_in_english_too(
+def test_a_refusal_by_the_catalogue_names_the_row_in_chinese_and_english(
     owner: tuple[TestClient, str],
 ) -> None:
     client, csrf = owner
@@ -263,7 +263,13 @@ def test_a_refusal_by_the_catalogue_names_the_row_in_english_too(
         "/commerce/import", data={"kind": "orders", "csrf_token": csrf}, files=files
     )
     assert refused.status_code == 422
-    assert "Row 3, “商品SKU”: unknown SKU &#39;NOPE-1&#39;" in refused.text
+    assert "Row 3, “商品SKU”: no product or variant with SKU NOPE-1" in refused.text
+    client.cookies.set("kefu_lang", "zh-CN")
+    files = {"file": ("orders.csv", _csv(broken), "text/csv")}
+    refused = client.post(
+        "/commerce/import", data={"kind": "orders", "csrf_token": csrf}, files=files
+    )
+    assert "第 3 行「商品SKU」:没有货号为 NOPE-1 的商品或规格" in refused.text
 
 
 def test_an_unreadable_file_is_refused_whole(owner: tuple[TestClient, str]) -> None:

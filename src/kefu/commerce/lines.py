@@ -97,7 +97,12 @@ class SkuIndex:
         where = f"lines[{number}]"
         sku = fields.sku(spec.sku, field=f"{where}.sku")
         if not 1 <= spec.quantity <= MAX_LINE_QUANTITY:
-            raise Invalid(f"quantity must be 1–{MAX_LINE_QUANTITY}", field=f"{where}.quantity")
+            raise Invalid(
+                f"quantity must be 1–{MAX_LINE_QUANTITY}",
+                field=f"{where}.quantity",
+                key="errors.commerce.quantity",
+                max=MAX_LINE_QUANTITY,
+            )
         if sku in self._variants:
             variant, product = self._variants[sku]
             catalogue_price, size, colour = variant.price, variant.size, variant.colour
@@ -110,7 +115,12 @@ class SkuIndex:
                 )
             catalogue_price, size, colour, variant_id = product.price, "", "", None
         else:
-            raise Invalid(f"unknown SKU {sku!r}", field=f"{where}.sku")
+            raise Invalid(
+                f"unknown SKU {sku!r}",
+                field=f"{where}.sku",
+                key="errors.commerce.unknown_sku",
+                sku=sku,
+            )
         if spec.unit_price is not None:
             unit_price = fields.money(
                 spec.unit_price, f"{where}.unit_price", allow_zero=True, what="unit price"

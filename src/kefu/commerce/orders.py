@@ -131,7 +131,11 @@ def _check_shipping(
                 "tracking number must be 4–40 letters, digits or hyphens", field="tracking_no"
             )
     if shipped_at is not None and (courier is None or tracking_no is None):
-        raise Invalid("a shipped order needs its courier and tracking number", field="courier")
+        raise Invalid(
+            "a shipped order needs its courier and tracking number",
+            field="courier",
+            key="errors.commerce.needs_courier",
+        )
     if shipped_at is None and (courier is not None or tracking_no is not None):
         raise Invalid("courier and tracking number need shipped_at", field="shipped_at")
     return courier, tracking_no
@@ -201,7 +205,11 @@ def check_order_fields(
     ship_to_name = fields.text(ship_to_name, "ship_to_name", 60, required=True, what="recipient")
     ship_to_phone = ship_to_phone.strip()
     if not PHONE_PATTERN.match(ship_to_phone):
-        raise Invalid("recipient's phone is not a phone number", field="ship_to_phone")
+        raise Invalid(
+            "recipient's phone is not a phone number",
+            field="ship_to_phone",
+            key="errors.commerce.phone",
+        )
     ship_to_address = fields.text(
         ship_to_address, "ship_to_address", 255, required=True, what="address"
     )
