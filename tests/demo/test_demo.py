@@ -32,6 +32,8 @@ from kefu.demo import seed as seed_module
 from kefu.demo.orders import TRACKING_FORMATS
 from kefu.errors import Conflict
 from kefu.events import EventBus
+from kefu.sales import service as sales
+from kefu.sales.models import AfterSalesCase, CaseStatus, PaymentReminder
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 
@@ -330,3 +332,24 @@ def test_a_failure_half_way_leaves_no_half_built_shop(
     monkeypatch.undo()
     # And the operator can simply run it again.
     assert seed_demo_shop(uow_factory).customers == 200
+
+
+def test_the_demo_shows_sales_work_in_progress(
+    uow_factory: UowFactory, demo: tuple[DemoSummary, list[Any]], clock: FrozenClock
+) -> None:
+    """The 售后 page, the 催付 page and the 询单转化 page have something to show at once."""
+    shop_id = demo[0].shop_id
+    cases = _rows(uow_factory, AfterSalesCase, shop_id)
+    assert {c.status for c in cases} >= {CaseStatus.OPEN, CaseStatus.APPROVED}
+    assert all(c.decided_by_agent_id is not None for c in cases if c.status is CaseStatus.APPROVED)
+    by_hand = [r for r in _rows(uow_factory, PaymentReminder, shop_id) if r.reason == "by_hand"]
+    assert by_hand  # the buyers an agent reminded in a scripted 催付 chat get no second nudge
+    with uow_factory() as uow:
+        report = sales.conversion_rates(
+            uow.session, shop_id=shop_id, since=clock.now() - timedelta(days=90),
+            until=clock.now(), by="agent",
+        )  # fmt: skip
+    assert report.total is not None
+    assert report.total.inquiries > 0 and 0 < report.total.converted <= report.total.inquiries
+    credited = [row for row in report.rows if row.key is not None]
+    assert credited and all(row.name for row in credited)  # to named agents of 售前

@@ -34,11 +34,13 @@ from kefu.crm import service as crm
 from kefu.demo import aftersales, catalogue, chats, faq
 from kefu.demo import people as people_data
 from kefu.demo.orders import STATUS_QUOTA, Buyer, PlannedOrder, plan_orders
+from kefu.sales import service as sales
 from kefu.shops import service as shops
 from kefu.shops.models import Shop
 from kefu.uow import UnitOfWork
 
 DEMO_SHOP_SLUG = "demo"
+HISTORY = timedelta(days=90)  # further back than any of the demo's orders and chats
 DEMO_PASSWORD = "kefu-demo"  # noqa: S105 (published on purpose: it is a demo)
 DEMO_CUSTOMERS = 200
 
@@ -138,6 +140,10 @@ def seed_demo_shop(
         bot.update_settings(uow, shop_id=shop_id, changes=BotSettingsIn(enabled=True), commit=False)
         uow.commit()
 
+    # 询单转化 over the demo's history (its chats were written back-dated, unrouted, so the
+    # live subscribers never saw them reach 售前): after the shop's own transaction.
+    with uow_factory() as uow:
+        sales.reconcile_conversions(uow, shop_id=shop_id, since=now - HISTORY)
     statuses = Counter(order.status.value for order in orders)
     return DemoSummary(
         shop_id=shop_id,
