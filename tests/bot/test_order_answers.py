@@ -10,10 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kefu.bot.events import BotAnsweredOrder
 from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.crm import service as crm
 from kefu.db import make_session_factory
+from kefu.events import EventBus
 from kefu.kb import service as kb
 from kefu.sales import service as sales
 from kefu.sales.models import AfterSalesCase, CaseKind, CaseStatus
@@ -376,3 +378,17 @@ def test_without_an_answer_in_the_knowledge_base_the_promise_is_given_and_a_numb
     _order(shop, buyer, "E2026112300022", OrderStatus.PAID, hours_ago=3)
     shop.say(buyer, "E2026112300022")
     assert "预计 11月25日 07:05 前发出" in shop.bot_lines(conversation_id)[-1]
+
+
+def test_each_answer_from_an_order_is_announced_for_the_analytics(
+    shop: BotShop, bus: EventBus
+) -> None:
+    buyer = shop.buyer()
+    shipped = _order(shop, buyer, "E2026112200007", OrderStatus.SHIPPED)
+    with bus.capture() as events:
+        conversation_id = shop.say(buyer, "我的快递到哪了")
+        shop.say(buyer, "你好")  # not about an order: nothing more announced
+    answered = [e for e in events if isinstance(e, BotAnsweredOrder)]
+    assert [(e.conversation_id, e.order_id, e.action) for e in answered] == [
+        (conversation_id, shipped, "order_status")
+    ]

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from kefu.bot import order_answers as answers
+from kefu.bot.events import BotAnsweredOrder
 from kefu.bot.models import BotConversationState
 from kefu.bot.order_answers import Known, OrderOutcome
 from kefu.bot.order_questions import action_named, question_of
@@ -262,6 +263,20 @@ def _known(asked: _Asked, orders: list[Order]) -> list[Known]:
 
 
 def _answer(uow: UnitOfWork, asked: _Asked, action: Action, known: Known) -> OrderOutcome:
+    outcome = _answer_from_state(uow, asked, action, known)
+    if not outcome.kb_first:  # answered from the order (a person may still take over)
+        uow.collect(
+            BotAnsweredOrder(
+                shop_id=asked.shop_id, conversation_id=asked.conversation_id,
+                order_id=known.order.id, action=action.value, intent=asked.reading.intent,
+            )
+        )  # fmt: skip
+    return outcome
+
+
+def _answer_from_state(
+    uow: UnitOfWork, asked: _Asked, action: Action, known: Known
+) -> OrderOutcome:
     if action in _REQUESTS:
         return _request(uow, asked, action, known)
     if action in _CHANGES:
