@@ -22,7 +22,7 @@ PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
     "service", "models", "events", "schemas", "auth", "passwords",
     "presence", "messages", "routing", "desk", "uploads", "visitors", "frames", "subscribers",
-    "history", "receipts", "availability", "transfers", "cards", "desk_commerce",
+    "history", "receipts", "availability", "transfers", "cards", "snapshots", "desk_commerce",
     "reception", "hours", "suggestions", "watchdog", "summary",
     "orders", "order_questions", "order_answers",
     "queries", "lines", "ingest", "ingest_common", "ingest_products", "ingest_orders",

@@ -16,11 +16,9 @@ from sqlalchemy.orm import Session
 from kefu.accounts import service as accounts
 from kefu.conversations import routing
 from kefu.conversations.events import (
-    AttachmentSnapshot,
     ConversationRef,
     ConversationReopened,
     MessageReceived,
-    MessageSnapshot,
     ReplySent,
 )
 from kefu.conversations.models import (
@@ -30,6 +28,7 @@ from kefu.conversations.models import (
     Message,
     SenderType,
 )
+from kefu.conversations.snapshots import attachment_of, ref, snapshot
 from kefu.errors import Conflict, Invalid, NotFound
 from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
@@ -114,43 +113,6 @@ def _attachment_for(
     if customer_id is None and attachment.agent_id is None:
         raise NotFound("attachment not found")
     return attachment
-
-
-def snapshot(message: Message, attachment: Attachment | None = None) -> MessageSnapshot:
-    return MessageSnapshot(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        seq=message.seq,
-        client_msg_id=message.client_msg_id,
-        sender_type=message.sender_type.value,
-        sender_agent_id=message.sender_agent_id,
-        sender_name=message.sender_name,
-        body=message.body,
-        is_private=message.is_private,
-        agent_note=message.agent_note,
-        attachment=None
-        if attachment is None
-        else AttachmentSnapshot(
-            id=attachment.id,
-            key=attachment.key,
-            name=attachment.name,
-            content_type=attachment.content_type,
-            size=attachment.size,
-        ),
-        created_at=message.created_at,
-        card=message.card,
-    )
-
-
-def ref(conversation: Conversation, *, last_seq: int | None = None) -> ConversationRef:
-    return ConversationRef(
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
-        team_id=conversation.team_id,
-        assignee_id=conversation.assignee_id,
-        status=conversation.status.value,
-        last_seq=conversation.last_seq if last_seq is None else last_seq,
-    )
 
 
 def _take_seq(
@@ -321,7 +283,7 @@ def receive_message(
                 conversation_id=conversation_id,
                 message_id=message.id,
                 seq=message.seq,
-                message=snapshot(message, _attachment(uow.session, message)),
+                message=snapshot(message, attachment_of(uow.session, message)),
                 conversation=where,
             )
         )
@@ -381,19 +343,13 @@ def send_reply(
                 sender_type=sender_type.value,
                 sender_agent_id=sender_agent_id,
                 is_private=is_private,
-                message=snapshot(message, _attachment(uow.session, message)),
+                message=snapshot(message, attachment_of(uow.session, message)),
                 conversation=where,
             )
         )
     if commit:
         uow.commit()
     return message
-
-
-def _attachment(session: Session, message: Message) -> Attachment | None:
-    if message.attachment_id is None:
-        return None
-    return session.get(Attachment, message.attachment_id)
 
 
 def reopen_if_closed(conversation: Conversation) -> bool:

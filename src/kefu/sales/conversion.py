@@ -24,16 +24,14 @@ The rules, as a shop owner would have them explained:
 
 Inquiries and conversions are written by subscribers after other domains' commits
 (:mod:`kefu.sales.subscribers`). A process that stops between a commit and its
-subscribers misses one, so :func:`reconcile_conversions` recomputes a period from the
-conversations and paid orders (idempotent); the server runs it every few minutes
-(:mod:`kefu.sales.conversion_sweep`) rather than on every read of the report, which then
-stays a plain read.
+subscribers misses one, so :mod:`kefu.sales.conversion_sweep` recomputes a period from
+the conversations and paid orders (idempotent) every few minutes rather than on every
+read of the report, which then stays a plain read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -42,12 +40,11 @@ from sqlalchemy.orm import Session
 
 from kefu.commerce.models import Order
 from kefu.conversations import service as conversations
-from kefu.conversations.models import Conversation, Message, SenderType
 from kefu.errors import NotFound
 from kefu.sales.events import InquiryConverted
 from kefu.sales.models import Inquiry
 from kefu.sales.settings import settings_of
-from kefu.shops.models import Shop, Team
+from kefu.shops.models import Team
 from kefu.uow import UnitOfWork
 
 PRESALE_TEAM_CODE = "presale"
@@ -94,7 +91,7 @@ def note_presale(
     session = uow.session
     if team_id is None or team_id != presale_team_id(session, shop_id=shop_id):
         return None
-    inquiry = _ensure(
+    inquiry = ensure_inquiry(
         uow,
         shop_id=shop_id,
         conversation_id=conversation_id,
@@ -123,7 +120,7 @@ def note_agent_reply(
     session = uow.session
     if team_id is None or team_id != presale_team_id(session, shop_id=shop_id):
         return None
-    inquiry = _ensure(
+    inquiry = ensure_inquiry(
         uow,
         shop_id=shop_id,
         conversation_id=conversation_id,
@@ -138,7 +135,7 @@ def note_agent_reply(
     return inquiry
 
 
-def _ensure(
+def ensure_inquiry(
     uow: UnitOfWork,
     *,
     shop_id: int,
@@ -203,7 +200,7 @@ def convert_order(
     window = conversion_window(session, shop_id=shop_id)
     if order.paid_at is None or not _worth_a_look(session, order, window):
         return None  # the common case (no inquiry before it): read only, nothing locked
-    converted = _convert_locked(uow, shop_id=shop_id, order_id=order_id, window=window)
+    converted = convert_locked(uow, shop_id=shop_id, order_id=order_id, window=window)
     if commit:
         uow.commit()
     return converted
@@ -256,7 +253,7 @@ def _worth_a_look(session: Session, order: Order, window: timedelta) -> bool:
     )
 
 
-def _convert_locked(
+def convert_locked(
     uow: UnitOfWork, *, shop_id: int, order_id: int, window: timedelta
 ) -> Inquiry | None:
     session = uow.session
@@ -309,103 +306,3 @@ def _convert_locked(
         )
         return inquiry
     return None
-
-
-# --- reconciling --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reconciled:
-    recorded: int  # inquiries the subscribers had missed
-    converted: int  # payments credited now
-
-
-def reconcile_conversions(uow: UnitOfWork, *, shop_id: int, since: datetime) -> Reconciled:
-    """Recompute what the subscribers should have written since ``since``: an inquiry for
-    every conversation of 售前 opened since then that has none (``started_at`` its
-    opening, credited to its agent, else the first agent who answered), then every payment
-    since then that converts an inquiry and was not counted. Running it again changes
-    nothing. Commits after each write, so a concurrent subscriber waits for little.
-
-    A conversation that left 售前 before its inquiry was recorded is not found again: the
-    conversation keeps only the team it is in now.
-    """
-    session = uow.session
-    recorded = 0
-    presale = presale_team_id(session, shop_id=shop_id)
-    if presale is not None:
-        missing = session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.shop_id == shop_id,
-                Conversation.team_id == presale,
-                Conversation.created_at >= since,
-                ~exists().where(Inquiry.conversation_id == Conversation.id),
-            )
-            .order_by(Conversation.id)
-        ).all()
-        for conversation in missing:
-            agent_id = conversation.assignee_id or _first_agent(session, conversation.id)
-            _ensure(
-                uow,
-                shop_id=shop_id,
-                conversation_id=conversation.id,
-                team_id=presale,
-                agent_id=agent_id,
-                started_at=conversation.created_at,
-            )
-            uow.commit()
-            recorded += 1
-    window = conversion_window(session, shop_id=shop_id)
-    # Only orders an inquiry of their buyer may take (most payments follow none); the
-    # exact window is checked per order (date arithmetic in SQL differs by backend).
-    orders = session.scalars(
-        select(Order.id)
-        .where(
-            Order.shop_id == shop_id,
-            Order.paid_at.is_not(None),
-            Order.paid_at >= since,
-            ~exists().where(Inquiry.order_id == Order.id),
-            exists().where(
-                Inquiry.shop_id == shop_id,
-                Inquiry.customer_id == Order.customer_id,
-                Inquiry.order_id.is_(None),
-                Inquiry.started_at <= Order.paid_at,
-                Inquiry.started_at >= since - window,
-            ),
-        )
-        .order_by(Order.paid_at, Order.id)
-    ).all()
-    converted = 0
-    for order_id in orders:
-        if _convert_locked(uow, shop_id=shop_id, order_id=order_id, window=window):
-            converted += 1
-        uow.commit()
-    return Reconciled(recorded=recorded, converted=converted)
-
-
-def _first_agent(session: Session, conversation_id: int) -> int | None:
-    return session.scalar(
-        select(Message.sender_agent_id)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.sender_type == SenderType.AGENT,
-            Message.is_private.is_(False),
-        )
-        .order_by(Message.seq)
-        .limit(1)
-    )
-
-
-def reconcile_recent(uow: UnitOfWork, *, slack: timedelta = timedelta(days=1)) -> Reconciled:
-    """:func:`reconcile_conversions` for every shop, over its window and ``slack`` more
-    (a payment can only convert an inquiry that started within the window before it)."""
-    session = uow.session
-    recorded = converted = 0
-    now = uow.clock.now()
-    for shop_id in session.scalars(select(Shop.id).order_by(Shop.id)).all():
-        since = now - conversion_window(session, shop_id=shop_id) - slack
-        done = reconcile_conversions(uow, shop_id=shop_id, since=since)
-        recorded += done.recorded
-        converted += done.converted
-    return Reconciled(recorded=recorded, converted=converted)

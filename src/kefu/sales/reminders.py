@@ -226,18 +226,21 @@ def order_status_changed(
         uow.commit()
 
 
-def orders_moved(
-    uow: UnitOfWork, *, shop_id: int, moves: Mapping[int, str], commit: bool = True
+def orders_reported(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    new_unpaid: Sequence[int] = (),
+    moves: Mapping[int, str],
+    commit: bool = True,
 ) -> None:
-    """:func:`order_status_changed` for many orders at once (order id → new status): the
-    pending reminders are cancelled with one UPDATE per new status, not one per order."""
+    """A batch from the shop's system, in one unit of work: new unpaid orders get their
+    reminder (:func:`schedule_reminders`), and for the orders that moved (order id → new
+    status) :func:`order_status_changed` is done at once — the pending reminders cancelled
+    with one UPDATE per new status, not one per order."""
     session = uow.session
-    schedule_reminders(
-        uow,
-        shop_id=shop_id,
-        order_ids=[order_id for order_id, status in moves.items() if status == "unpaid"],
-        commit=False,
-    )
+    back_to_unpaid = [order_id for order_id, status in moves.items() if status == "unpaid"]
+    schedule_reminders(uow, shop_id=shop_id, order_ids=[*new_unpaid, *back_to_unpaid], commit=False)
     moved = {order_id: status for order_id, status in moves.items() if status != "unpaid"}
     if moved:
         ids_by_reason: dict[str, list[int]] = {}

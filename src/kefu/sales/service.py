@@ -46,9 +46,9 @@ from kefu.sales.conversion import convert_order as convert_order
 from kefu.sales.conversion import inquiry_of as inquiry_of
 from kefu.sales.conversion import note_agent_reply as note_agent_reply
 from kefu.sales.conversion import note_presale as note_presale
-from kefu.sales.conversion import reconcile_conversions as reconcile_conversions
-from kefu.sales.conversion import reconcile_recent as reconcile_recent
 from kefu.sales.conversion_report import ConversionReport as ConversionReport
 from kefu.sales.conversion_report import ConversionRow as ConversionRow
 from kefu.sales.conversion_report import conversion_rates as conversion_rates
 from kefu.sales.conversion_report import recent_days as recent_days
+from kefu.sales.conversion_sweep import reconcile_conversions as reconcile_conversions
+from kefu.sales.conversion_sweep import reconcile_recent as reconcile_recent

@@ -86,11 +86,7 @@ class OrderReactions:
             }
             paid = [order_id for order_id, (_, status) in orders.items() if status not in _NOT_PAID]
             with self.unit_of_work() as uow:
-                reminders.schedule_reminders(
-                    uow, shop_id=shop_id, order_ids=new_unpaid, commit=False
-                )
-                reminders.orders_moved(uow, shop_id=shop_id, moves=moved, commit=False)
-                uow.commit()
+                reminders.orders_reported(uow, shop_id=shop_id, new_unpaid=new_unpaid, moves=moved)
             with self.unit_of_work() as uow:
                 conversion.convert_orders(uow, shop_id=shop_id, order_ids=paid)
 
