@@ -9,14 +9,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
 
 from tests.factories import PASSWORD
 
@@ -109,6 +109,47 @@ def no_script_errors(page: Page) -> Iterator[None]:
     )
     yield
     assert errors == []
+
+
+NewPage = Callable[..., Page]
+
+
+@pytest.fixture
+def people(browser: Browser) -> Iterator[NewPage]:
+    """A browser context per person (an agent, a buyer …): ``people(setup)`` opens one,
+    ``setup`` preparing its context first (permissions, routes). Any script error or
+    dialog on any of their pages fails the test."""
+    opened: list[BrowserContext] = []
+    problems: list[str] = []
+
+    def new_page(setup: Callable[[BrowserContext], None] | None = None) -> Page:
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+        if setup is not None:
+            setup(context)
+        opened.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(m.text)
+                if m.type == "error" and "Failed to load resource" not in m.text
+                else None
+            ),
+        )
+
+        def dialog(d: Dialog) -> None:
+            problems.append(f"dialog: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        return page
+
+    yield new_page
+    for context in opened:
+        context.close()
+    assert problems == []
 
 
 def log_in_to_desk(page: Page, server: LiveServer, *, shop: str, email: str) -> None:

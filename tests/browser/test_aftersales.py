@@ -5,11 +5,11 @@ its way back. The buyer's reason is hostile text like any other."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from kefu.accounts.models import Role
@@ -20,7 +20,7 @@ from kefu.crm import service as crm
 from kefu.db import make_session_factory
 from kefu.sales import service as sales
 from kefu.uow import UnitOfWork
-from tests.browser.conftest import LiveServer, log_in_to_desk, screenshot
+from tests.browser.conftest import LiveServer, NewPage, log_in_to_desk, screenshot
 from tests.conftest import START, TEST_SECRET
 from tests.conversations.catalogue import add_order, add_product
 from tests.factories import make_agent, make_shop_with_staff
@@ -31,43 +31,9 @@ UowFactory = Callable[[], UnitOfWork]
 REASON = "<b>衣服</b>有破洞,想退款"
 
 
-@pytest.fixture
-def people(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """A browser context per person; any script error or dialog fails the test."""
-    opened: list[BrowserContext] = []
-    problems: list[str] = []
-
-    def new_page() -> Page:
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(m.text)
-                if m.type == "error" and "Failed to load resource" not in m.text
-                else None
-            ),
-        )
-
-        def dialog(d: Dialog) -> None:
-            problems.append(f"dialog: {d.message}")
-            d.dismiss()
-
-        page.on("dialog", dialog)
-        return page
-
-    yield new_page
-    for context in opened:
-        context.close()
-    assert problems == []
-
-
 def test_a_refund_is_registered_in_the_desk_and_approved_by_aftersales(
     live_server: LiveServer,
-    people: Callable[[], Page],
+    people: NewPage,
     uow_factory: UowFactory,
     db: Engine,
     clock: FrozenClock,

@@ -6,18 +6,18 @@ A product title from the shop's system is hostile text like any other."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Route, expect
+from playwright.sync_api import BrowserContext, expect
 
 from kefu.channels.visitors import encode_identity, sign_identity, widget_secret
 from kefu.clock import FrozenClock
 from kefu.commerce.models import OrderStatus
 from kefu.crm import service as crm
 from kefu.uow import UnitOfWork
-from tests.browser.conftest import LiveServer, log_in_to_desk, screenshot
+from tests.browser.conftest import LiveServer, NewPage, log_in_to_desk, screenshot
 from tests.conftest import START, TEST_SECRET
 from tests.conversations.catalogue import IMAGE_HOST, add_order, add_product
 from tests.factories import make_shop_with_staff
@@ -32,49 +32,18 @@ PIXEL = base64.b64decode(
 )
 
 
-@pytest.fixture
-def people(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """A browser context per person; the shop's image host is served locally. Any script
-    error, refused image (CSP) or dialog (an injected alert) fails the test."""
-    opened: list[BrowserContext] = []
-    problems: list[str] = []
-
-    def serve_image(route: Route) -> None:
-        route.fulfill(status=200, content_type="image/png", body=PIXEL)
-
-    def new_page() -> Page:
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
-        context.grant_permissions(["clipboard-read", "clipboard-write"])
-        context.route(f"{IMAGE_HOST}/**", serve_image)
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(m.text)
-                if m.type == "error" and "Failed to load resource" not in m.text
-                else None
-            ),
-        )
-
-        def dialog(d: Dialog) -> None:
-            problems.append(f"dialog: {d.message}")
-            d.dismiss()
-
-        page.on("dialog", dialog)
-        return page
-
-    yield new_page
-    for context in opened:
-        context.close()
-    assert problems == []
+def _shop_images_and_clipboard(context: BrowserContext) -> None:
+    """The shop's image host answers with a pixel (no network), and 复制 may copy."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.route(
+        f"{IMAGE_HOST}/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=PIXEL),
+    )
 
 
 def test_an_agent_sends_the_buyer_products_and_orders_from_the_desk(
     live_server: LiveServer,
-    people: Callable[[], Page],
+    people: NewPage,
     uow_factory: UowFactory,
     clock: FrozenClock,
 ) -> None:
@@ -99,9 +68,9 @@ def test_an_agent_sends_the_buyer_products_and_orders_from_the_desk(
         created_at=clock.now() - timedelta(days=3),
     )  # fmt: skip
 
-    desk = people()
+    desk = people(_shop_images_and_clipboard)
     log_in_to_desk(desk, live_server, shop="yangrong", email=staff.agent.email)
-    chat = people()
+    chat = people(_shop_images_and_clipboard)
     identity = encode_identity(external_id="u-1001", name="王芳", ts=int(START.timestamp()))
     signature = sign_identity(
         key=widget_secret(secret=TEST_SECRET, shop_id=shop_id), identity=identity
