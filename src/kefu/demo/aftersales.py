@@ -40,6 +40,7 @@ def write_cases(uow: UnitOfWork, *, shop_id: int, decider_id: int) -> int:
         .order_by(Conversation.created_at, Conversation.id)
     ).all()
     opened = 0
+    taken: set[tuple[int, CaseKind]] = set()  # a buyer with two such chats: one case
     for chat in chats:
         kind, status, reason = _CASES[chat.subject]
         order = session.scalar(
@@ -52,8 +53,9 @@ def write_cases(uow: UnitOfWork, *, shop_id: int, decider_id: int) -> int:
             .order_by(Order.created_at.desc())
             .limit(1)
         )
-        if order is None:
+        if order is None or (order.id, kind) in taken:
             continue
+        taken.add((order.id, kind))
         first_new_seq = chat.last_seq + 1
         at = chat.last_message_at + timedelta(minutes=2)
         if at + timedelta(minutes=2) > uow.clock.now():
