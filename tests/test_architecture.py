@@ -36,6 +36,11 @@ WEB_FREE = {
     "lifecycle", "comments", "mentions", "notifications", "merging", "bulk",
     "custom_fields", "notices", "drafts", "calendar", "holidays_cn", "sla", "sla_watch",
     "sla_report", "escalation", "shifts", "handover", "handover_watch", "listing", "views",
+    "sla_policies", "work_hours",
+    "shift_times", "shift_checks", "handover_items", "handover_reads", "duty",
+    "escalation_sources",
+    "checks", "assignment", "statuses", "links", "detail",
+    "tickets", "ticket_plot", "ticket_stories", "ticket_escalations",
 }  # fmt: skip
 CORE = {
     "config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation",

@@ -55,6 +55,25 @@ from kefu.sales import (
 )
 from kefu.sales import subscribers as sales_subscribers
 from kefu.shops import routes as shop_routes
+from kefu.tickets import (
+    escalation_pages,
+    handover_pages,
+    handover_watch,
+    list_forms,
+    notification_pages,
+    shift_pages,
+    shift_routes,
+    sla_pages,
+    sla_routes,
+    sla_watch,
+    ticket_forms,
+    ticket_pages,
+)
+from kefu.tickets import link_routes as ticket_link_routes
+from kefu.tickets import pages as ticket_list_pages
+from kefu.tickets import routes as ticket_routes
+from kefu.tickets import setup_routes as ticket_setup_routes
+from kefu.tickets import subscribers as ticket_subscribers
 from kefu.uow import UnitOfWork
 from kefu.web import errors, health
 from kefu.web.context import AppContext
@@ -96,6 +115,7 @@ def create_app(
     bot_worker = bot_subscribers.BotWorker(unit_of_work)
     bot_subscribers.install(bus, unit_of_work, worker=bot_worker)
     sales_subscribers.install(bus, unit_of_work)
+    ticket_subscribers.install(bus, unit_of_work)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -111,10 +131,12 @@ def create_app(
         watchdog = asyncio.create_task(bot_watchdog.watch(unit_of_work))
         conversions = asyncio.create_task(conversion_sweep.watch(unit_of_work))
         reminders = asyncio.create_task(reminder_sender.watch(unit_of_work))
+        sla_deadlines = asyncio.create_task(sla_watch.watch(unit_of_work))
+        handovers = asyncio.create_task(handover_watch.watch(unit_of_work))
         try:
             yield
         finally:
-            for task in (watchdog, conversions, reminders):
+            for task in (watchdog, conversions, reminders, sla_deadlines, handovers):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -168,6 +190,24 @@ def create_app(
         reminder_pages.router,
         case_routes.router,
         case_pages.router,
+        # Ticket pages: /tickets/{id} only matches digits, so /tickets/new, /tickets/rows and
+        # other pages under /tickets/ never reach it, whatever the order.
+        ticket_list_pages.router,
+        list_forms.router,
+        ticket_pages.router,
+        ticket_forms.router,
+        notification_pages.router,
+        sla_pages.router,  # /settings/sla and /tickets/sla-report
+        escalation_pages.router,  # /tickets/escalations/…, /tickets/{id}/escalation/…
+        shift_pages.router,  # /shifts
+        handover_pages.router,  # /handovers
+        # The API: /api/v1/tickets/views, /fields, /settings before /api/v1/tickets/{ticket_id}.
+        sla_routes.router,  # /api/v1/tickets/sla/…
+        *shift_routes.routers,  # /api/v1/shifts, /api/v1/handovers, /api/v1/tickets/escalations
+        ticket_setup_routes.router,
+        ticket_setup_routes.notifications,
+        ticket_link_routes.router,
+        ticket_routes.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

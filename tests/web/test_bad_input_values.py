@@ -50,6 +50,9 @@ def owner(strict: TestClient, alpha: ShopWithStaff) -> TestClient:
         "/api/v1/teams/{n}",
         "/api/v1/customers/{n}",
         "/api/v1/conversations/{n}/messages",
+        "/api/v1/tickets/{n}",
+        "/api/v1/tickets/{n}/history",
+        "/api/v1/tickets/from-conversation/{n}",
     ],
 )
 def test_a_path_id_too_big_for_the_database_is_404(
@@ -82,6 +85,41 @@ def test_a_query_number_too_big_for_the_database_is_not_a_500(
     assert response.status_code in (200, 422), response.text
     if response.status_code == 200:
         assert response.json() == []
+
+
+@pytest.mark.parametrize("bits", [31, 63])
+@pytest.mark.parametrize(
+    "param", ["team_id", "customer_id", "conversation_id", "order_id", "offset", "assignee"]
+)
+def test_a_ticket_filter_too_big_for_the_database_is_refused_not_a_500(
+    request: pytest.FixtureRequest, owner: TestClient, db: Engine, param: str, bits: int
+) -> None:
+    response = owner.get("/api/v1/tickets", params={param: str(2**bits)})
+    assert response.status_code == 422, response.text
+    assert param in response.text
+
+
+@pytest.mark.parametrize("param", ["q", "tag"])
+def test_a_nul_character_in_a_ticket_search_is_not_a_500(
+    request: pytest.FixtureRequest, owner: TestClient, db: Engine, param: str
+) -> None:
+    response = owner.get("/api/v1/tickets", params={param: "退\x00货"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == param
+
+
+def test_a_nul_character_in_a_ticket_is_refused_before_the_database(
+    request: pytest.FixtureRequest, owner: TestClient, db: Engine
+) -> None:
+    csrf = owner.cookies.get("kefu_csrf") or ""
+    response = owner.post(
+        "/api/v1/tickets",
+        json={"type": "other", "title": "退\x00货"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "title"
+    assert owner.get("/api/v1/tickets").json()["total"] == 0
 
 
 def test_the_largest_id_the_database_holds_is_a_plain_404(owner: TestClient) -> None:

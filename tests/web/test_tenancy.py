@@ -8,10 +8,11 @@ request body it does not know) fails the test until this file learns about it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ from kefu.kb import service as kb
 from kefu.sales import service as sales
 from kefu.sales.models import CaseKind
 from kefu.shops import service as shops
+from kefu.tickets import calendar as sla_calendar
+from kefu.tickets import service as tickets
+from kefu.tickets import sla
+from kefu.tickets.models import CommentKind, DayKind, FieldKind, TicketPriority, TicketType
 from kefu.uow import UnitOfWork
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, ShopWithStaff, make_shop_with_staff
@@ -97,9 +102,18 @@ class Tenant:
     product_id: int = 0  # a product of the shop's catalogue
     order_id: int = 0  # the buyer's order
     case_id: int = 0  # an after-sales case (on a paid order of the buyer)
+    ticket_id: int = 0  # a ticket (工单) about the buyer's chat and order, with a note
+    comment_id: int = 0  # the note on it
+    view_id: int = 0  # a saved view of the ticket list, shared with the shop
+    field_id: int = 0  # a custom field of complaints
+    notification_id: int = 0  # the agent's, for being given the ticket
+    policy_id: int = 0  # an SLA policy of the shop's own
+    day: str = ""  # a day of the shop's own business calendar (ISO date)
+    shift_id: int = 0  # a shift of the first team, the agent on it
+    handover_id: int = 0  # its handover report (交班), listing the ticket
 
     @property
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> dict[str, int | str]:
         """Path and query parameter name -> one of this shop's ids."""
         return {
             "agent_id": self.staff.owner.id,
@@ -112,6 +126,15 @@ class Tenant:
             "order_id": self.order_id,
             "product_id": self.product_id,
             "case_id": self.case_id,
+            "ticket_id": self.ticket_id,
+            "comment_id": self.comment_id,
+            "view_id": self.view_id,
+            "field_id": self.field_id,
+            "notification_id": self.notification_id,
+            "policy_id": self.policy_id,
+            "day": self.day,
+            "shift_id": self.shift_id,
+            "handover_id": self.handover_id,
         }
 
 
@@ -185,6 +208,79 @@ def _set_reminders(uow_factory: UowFactory, tenant: Tenant, coupon_hint: str) ->
     with uow_factory() as uow:
         sales.update_settings(uow, shop_id=tenant.staff.shop.id, coupon_hint=coupon_hint)
     tenant.secrets.append(coupon_hint)
+
+
+def _add_ticket(
+    uow_factory: UowFactory, tenant: Tenant, title: str, note: str, view: str, label: str
+) -> None:
+    """A complaint ticket about the buyer's chat and order, given to the agent (who is
+    notified), with a note; a shared saved view, a custom field and the buyer's notice
+    wording of the shop's own. The buyer is not told (the chat's last line stays the case)."""
+    staff = tenant.staff
+    shop_id = staff.shop.id
+    with uow_factory() as uow:
+        ticket = tickets.create_ticket(
+            uow, shop_id=shop_id, type=TicketType.COMPLAINT, title=title, description=title,
+            team_id=tenant.team_ids[0], assignee_id=staff.agent.id,
+            conversation_ids=[tenant.conversation_id], order_ids=[tenant.order_id],
+            tags=[title[:4]], actor_agent_id=staff.owner.id, tell_buyer=False,
+        )  # fmt: skip
+        tenant.ticket_id = ticket.id
+    with uow_factory() as uow:
+        tenant.comment_id = tickets.add_comment(
+            uow, shop_id=shop_id, ticket_id=ticket.id, kind=CommentKind.NOTE, body=note,
+            author_agent_id=staff.owner.id,
+        ).id  # fmt: skip
+    with uow_factory() as uow:
+        tenant.view_id = tickets.create_view(
+            uow, shop_id=shop_id, agent_id=staff.owner.id, name=view, shared=True,
+            filters={"team_id": tenant.team_ids[0], "q": title[:4]},
+        ).id  # fmt: skip
+    with uow_factory() as uow:
+        tenant.field_id = tickets.create_field(
+            uow, shop_id=shop_id, ticket_type=TicketType.COMPLAINT, key="secret_ref",
+            label=label, kind=FieldKind.TEXT,
+        ).id  # fmt: skip
+        tickets.update_ticket_settings(
+            uow, shop_id=shop_id, notice_templates={"created": f"{label}:工单 #{{number}}"}
+        )
+    with uow_factory() as uow:
+        # For being given the ticket (newest first: a mention in the note may follow it).
+        notices = tickets.list_notifications(uow.session, shop_id=shop_id, agent_id=staff.agent.id)
+        tenant.notification_id = notices[-1].id
+    tenant.secrets += [title, note, view, label]
+
+
+def _set_sla(uow_factory: UowFactory, tenant: Tenant, policy: str, day: str, on: date) -> None:
+    """An SLA policy and a closed day of the shop's own (the defaults come with them)."""
+    shop_id = tenant.staff.shop.id
+    with uow_factory() as uow:
+        tenant.policy_id = sla.create_policy(
+            uow, shop_id=shop_id, name=policy, ticket_type=TicketType.OTHER,
+            priority=TicketPriority.LOW, first_response_minutes=600,
+        ).id  # fmt: skip
+    with uow_factory() as uow:
+        sla_calendar.set_calendar_day(uow, shop_id=shop_id, day=on, kind=DayKind.HOLIDAY, name=day)
+    tenant.day = on.isoformat()
+    tenant.secrets += [policy, day]
+
+
+def _add_shift(uow_factory: UowFactory, tenant: Tenant, shift: str, note: str) -> None:
+    """A day shift of the first team (on now: Monday 10:00) with the agent, handed over
+    early with the outgoing shift's note; the report lists the agent's open ticket."""
+    staff = tenant.staff
+    with uow_factory() as uow:
+        tenant.shift_id = tickets.create_shift(
+            uow, shop_id=staff.shop.id, team_id=tenant.team_ids[0], name=shift,
+            start_time="09:00", end_time="17:00", member_ids=[staff.agent.id],
+            duty_manager_id=staff.supervisor.id,
+        ).id  # fmt: skip
+    with uow_factory() as uow:
+        tenant.handover_id = tickets.hand_over(
+            uow, shop_id=staff.shop.id, shift_id=tenant.shift_id, note=note,
+            actor_agent_id=staff.agent.id,
+        ).id  # fmt: skip
+    tenant.secrets += [shift, note]
 
 
 def _tenant(
@@ -300,6 +396,14 @@ def world(app: FastAPI, uow_factory: UowFactory, settings: Settings) -> Iterator
     _set_bot(uow_factory, b, "B店机密欢迎语:贝塔暗号")
     _set_reminders(uow_factory, a, "A店催付:付款送袜子")
     _set_reminders(uow_factory, b, "B店机密催付:暗号券八折")
+    _add_ticket(uow_factory, a, "A店工单:大衣起球", "A店备注:@小美 看下", "A店视图", "A店字段")
+    _add_ticket(
+        uow_factory, b, "B店机密工单:拉链坏了", "B店机密备注:退款", "B店机密视图", "B店机密字段"
+    )
+    _set_sla(uow_factory, a, "A店时限", "A店店休", date(2026, 12, 1))
+    _set_sla(uow_factory, b, "B店机密时限", "B店机密店休", date(2026, 12, 2))
+    _add_shift(uow_factory, a, "A店早班", "A店交班:大衣起球待跟进")
+    _add_shift(uow_factory, b, "B店机密班", "B店机密交班:拉链")
     with ExitStack() as stack:
         callers = []
         for role, agent in (
@@ -357,6 +461,11 @@ def _routes(app: FastAPI) -> list[Any]:
     return routes
 
 
+def _url(path: str, ids: dict[str, int | str]) -> str:
+    """The route's path with the ids filled in (``{ticket_id:int}`` as ``{ticket_id}``)."""
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids[m.group(1)]), path)
+
+
 def _body(response: Any) -> Any:
     """A JSON answer parsed; anything else (an exported file) as text."""
     if response.headers.get("content-type", "").startswith("application/json"):
@@ -406,6 +515,28 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/sales/cases/{case_id}/cancel"): {"note": "A店撤销B店的售后"},
     ("POST", "/api/v1/kb/unanswered/{group_id}/entry"): {"answer": "A店替B店回答"},
     ("POST", "/api/v1/kb/unanswered/{group_id}/phrasing"): {"entry_id": 1},
+    ("PATCH", "/api/v1/tickets/{ticket_id}"): {"title": "A店改B店的工单", "priority": "low"},
+    ("POST", "/api/v1/tickets/{ticket_id}/status"): {"status": "closed"},
+    ("POST", "/api/v1/tickets/{ticket_id}/reopen"): {"reason": "A店替B店重开"},
+    ("POST", "/api/v1/tickets/{ticket_id}/assign"): {"team_id": None, "assignee_id": None},
+    ("POST", "/api/v1/tickets/{ticket_id}/comments"): {"kind": "note", "body": "A店闯入B店的工单"},
+    ("POST", "/api/v1/tickets/{ticket_id}/attachments"): {"attachment_ids": [1]},
+    ("POST", "/api/v1/tickets/{ticket_id}/merge"): {"target_id": 1},
+    ("POST", "/api/v1/tickets/{ticket_id}/split"): {"title": "A店拆B店的工单"},
+    ("POST", "/api/v1/tickets/from-conversation/{conversation_id}"): {"title": "A店替B店建单"},
+    ("PATCH", "/api/v1/tickets/views/{view_id}"): {"name": "A店改名", "filters": {}},
+    ("PATCH", "/api/v1/tickets/fields/{field_id}"): {"label": "A店改B店字段", "required": True},
+    ("POST", "/api/v1/tickets/{ticket_id}/escalation/answer"): {"answer": "A店替B店回答"},
+    ("POST", "/api/v1/tickets/{ticket_id}/escalation/kb"): {"category": "A店"},
+    ("PATCH", "/api/v1/shifts/{shift_id}"): {"name": "A店改B店的班", "is_active": False},
+    ("POST", "/api/v1/handovers/{handover_id}/acknowledge"): {"item_ids": None},
+    ("PUT", "/api/v1/tickets/sla/policies/{policy_id}"): {
+        "name": "A店改B店的时限",
+        "ticket_type": "other",
+        "priority": "low",
+        "first_response_minutes": 60,
+        "warn_before_minutes": 10,
+    },
 }
 
 
@@ -417,7 +548,7 @@ def _b_snapshot(world: World, routes: list[Any]) -> dict[str, Any]:
             continue
         if not set(_params(route)) <= set(world.b.ids):
             continue  # the walk itself fails on it, with a message saying what to add
-        url = route.path.format(**{p: world.b.ids[p] for p in _params(route)})
+        url = _url(route.path, world.b.ids)
         buyer = {"X-Visitor-Token": world.b.visitor_token}
         response = world.b_owner.get(url, headers=buyer if url.startswith(WIDGET_API) else None)
         assert response.status_code == 200, f"control: B's owner GET {url} -> {response.text}"
@@ -449,7 +580,7 @@ def test_every_route_with_an_id_answers_404_for_another_shops_id(
             continue  # pages with ids: test_every_page_form_with_an_id_…
         unknown = set(params) - set(world.b.ids)
         assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
-        url = route.path.format(**{p: world.b.ids[p] for p in params})
+        url = _url(route.path, world.b.ids)
         for method in sorted(route.methods):
             body = None
             if route.body_field is not None:
@@ -497,6 +628,53 @@ PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/aftersales/{case_id}/returned"): {"tracking_no": "A123"},
     ("POST", "/aftersales/{case_id}/complete"): {"reship_tracking_no": "A456"},
     ("POST", "/aftersales/{case_id}/cancel"): {"note": "A店撤销"},
+    ("POST", "/tickets/views/{view_id}/delete"): {},
+    ("GET", "/tickets/{ticket_id:int}"): {},
+    ("POST", "/tickets/{ticket_id:int}/status"): {"status": "closed"},
+    ("POST", "/tickets/{ticket_id:int}/reopen"): {"reason": "A店"},
+    ("POST", "/tickets/{ticket_id:int}/assign"): {"team": "", "assignee": ""},
+    ("POST", "/tickets/{ticket_id:int}/edit"): {"title": "A店改B店", "type": "other"},
+    ("POST", "/tickets/{ticket_id:int}/comments"): {"kind": "note", "body": "A店闯入"},
+    ("POST", "/tickets/{ticket_id:int}/uploads"): {},  # and a file: PAGE_FILES
+    ("POST", "/tickets/{ticket_id:int}/conversations"): {"conversation_id": "1"},
+    ("POST", "/tickets/{ticket_id:int}/conversations/{conversation_id}/unlink"): {},
+    ("POST", "/tickets/{ticket_id:int}/orders"): {"order_no": "A20261123001"},
+    ("POST", "/tickets/{ticket_id:int}/orders/{order_id}/unlink"): {},
+    ("POST", "/tickets/{ticket_id:int}/merge"): {"into": "1001"},
+    ("POST", "/tickets/{ticket_id:int}/split"): {"title": "A店拆B店"},
+    ("POST", "/notifications/{notification_id}/read"): {},
+    ("POST", "/notifications/{notification_id}/open"): {"next": "/tickets"},
+    ("POST", "/tickets/escalations/from-group/{group_id}"): {},
+    ("POST", "/tickets/{ticket_id}/escalation/answer"): {"answer": "A店替B店回答"},
+    ("POST", "/tickets/{ticket_id}/escalation/kb"): {"questions": "A店", "category": "A店"},
+    ("POST", "/shifts/{shift_id}"): {
+        "team_id": "1",
+        "name": "A店改B店的班",
+        "start_time": "09:00",
+        "end_time": "17:00",
+        "weekdays": ["1"],
+    },
+    ("POST", "/shifts/{shift_id}/delete"): {},
+    ("GET", "/handovers/{handover_id}"): {},
+    ("POST", "/handovers/{handover_id}/acknowledge"): {"item_id": ""},
+    ("POST", "/settings/sla/policies/{policy_id}"): {
+        "name": "A店改B店的时限",
+        "ticket_type": "other",
+        "priority": "low",
+        "first_response_value": "1",
+        "first_response_unit": "h",
+        "warn_before_minutes": "10",
+    },
+    ("POST", "/settings/sla/policies/{policy_id}/delete"): {},
+    ("POST", "/settings/sla/days/{day}/delete"): {},
+}
+
+
+# Forms that upload a file: sent as multipart, with the form above.
+PAGE_FILES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/tickets/{ticket_id:int}/uploads"): {
+        "file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png")
+    },
 }
 
 
@@ -512,7 +690,7 @@ def test_every_page_form_with_an_id_answers_404_for_another_shops_id(
             continue
         unknown = set(params) - set(world.b.ids)
         assert not unknown, f"{route.path}: add shop B's id for {sorted(unknown)} to Tenant.ids"
-        url = route.path.format(**{p: world.b.ids[p] for p in params})
+        url = _url(route.path, world.b.ids)
         for method in sorted(route.methods):
             assert (method, route.path) in PAGE_FORMS, f"{method} {route.path}: add a form"
             for caller in world.callers[:3]:  # pages are for people: session callers
@@ -520,7 +698,10 @@ def test_every_page_form_with_an_id_answers_404_for_another_shops_id(
                     **PAGE_FORMS[(method, route.path)],
                     "csrf_token": caller.headers["X-CSRF-Token"],
                 }
-                response = caller.client.request(method, url, data=form, follow_redirects=False)
+                response = caller.client.request(
+                    method, url, data=form, files=PAGE_FILES.get((method, route.path)),
+                    follow_redirects=False,
+                )  # fmt: skip
                 where = f"{method} {url} as {caller.name}"
                 _no_leak(response, world.b, where)
                 if caller.role is Role.OWNER:
@@ -569,7 +750,28 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
         "/api/v1/kb/lint": lambda j: j["entries"] == 1,
         "/api/v1/bot/settings": lambda j: j["greeting"] == "A店欢迎语:阿尔法",
         "/api/v1/bot/intents": lambda j: sum(x["edited"] for x in j) == 1,
+        "/api/v1/tickets": lambda j: [x["id"] for x in j["tickets"]] == [a.ticket_id],
+        "/api/v1/tickets/views": lambda j: [x["id"] for x in j] == [a.view_id],
+        "/api/v1/shifts": lambda j: [x["id"] for x in j] == [a.shift_id],
+        "/api/v1/handovers": lambda j: [x["id"] for x in _rows(j)] == [a.handover_id],
+        "/api/v1/tickets/fields": lambda j: [x["id"] for x in j] == [a.field_id],
+        "/api/v1/tickets/settings": lambda j: (
+            j["notice_templates"] == {"created": "A店字段:工单 #{number}"}
+        ),
+        # The agent was given A's ticket and mentioned in its note; the duty manager (the
+        # supervisor) was told of the handover; the owner and the token have none.
+        "/api/v1/notifications": lambda j: (
+            {x["ticket_id"] for x in j["notifications"]} <= {a.ticket_id, None}
+            and {x["handover_id"] for x in j["notifications"]} <= {a.handover_id, None}
+            and len(j["notifications"]) in (0, 1, 2)
+        ),
         # A's one inquiry (its conversation in 售前), answered by A's agent.
+        "/api/v1/tickets/sla/policies": lambda j: (
+            a.policy_id in {x["id"] for x in j} and "A店时限" in {x["name"] for x in j}
+        ),
+        "/api/v1/tickets/sla/calendar": lambda j: [d["name"] for d in j["days"]] == ["A店店休"],
+        # A's ticket is new: none of its deadlines has fallen due yet.
+        "/api/v1/tickets/sla/report": lambda j: j["rows"] == [] and j["breaches"] == [],
         "/api/v1/sales/conversion": lambda j: (
             [(x["id"], x["inquiries"]) for x in j["rows"]] == [(a.staff.agent.id, 1)]
         ),
@@ -688,6 +890,12 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
                 assert "A店外套" in response.text
             if page.path == "/sales/reminders":
                 assert "A20261123001" in response.text and "A店催付:付款送袜子" in response.text
+            if page.path in ("/shifts", "/handovers"):
+                assert "A店早班" in response.text
+            if page.path == "/tickets":
+                assert "A店工单:大衣起球" in response.text
+            if page.path == "/notifications" and caller.role is Role.AGENT:
+                assert "A店工单:大衣起球" in response.text
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations

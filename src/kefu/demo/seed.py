@@ -1,15 +1,18 @@
 """The demo shop: a believable Chinese home-wear and home-textile store to try Kefu on.
 
 ``seed_demo_shop`` fills a new shop with staff who can log in, about 50 products, 200
-buyers, 500 orders over the last two months in every status, and 40 past conversations,
-some still waiting in the queues. Everything comes from one seed: the same seed gives the
-same shop, with times relative to the unit of work's clock. Every row goes through the
-domain services (so the same validation and events apply); only creation times are moved
-back, before the commit, so that the history looks lived-in.
+buyers, 500 orders over the last two months in every status, 40 past conversations,
+some still waiting in the queues, and a dozen tickets with their SLA clocks, shifts and
+the last evening's handover (:mod:`kefu.demo.tickets`). Everything comes from one seed:
+the same seed gives the same shop, with times relative to the unit of work's clock. Every
+row goes through the domain services (so the same validation and events apply); only
+creation times are moved back, before the commit, so that the history looks lived-in
+(the tickets are written on a clock set back instead: their SLA deadlines depend on it).
 
 The whole shop is written in one transaction, so a failure leaves nothing behind. Events
 are dispatched as usual after the commit: seed before subscribing anything that should
-not react to history (a bot would otherwise answer the old buyer messages).
+not react to history (a bot would otherwise answer the old buyer messages). The SLA and
+handover jobs' first round follows, so the demo opens with its warnings recorded.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.commerce.service import OrderLineSpec
 from kefu.crm import service as crm
-from kefu.demo import aftersales, catalogue, chats, faq
+from kefu.demo import aftersales, catalogue, chats, faq, tickets
 from kefu.demo import people as people_data
 from kefu.demo.orders import STATUS_QUOTA, Buyer, PlannedOrder, plan_orders
 from kefu.sales import service as sales
@@ -62,6 +65,7 @@ class DemoSummary:
     conversations: int
     agents: int
     faq_entries: int = 0
+    tickets: int = 0
 
 
 # (login, team codes): the owner and the supervisor are in every team.
@@ -136,6 +140,7 @@ def seed_demo_shop(
         )
         aftersales.write_cases(uow, shop_id=shop_id, decider_id=agent_ids["aftersale@demo.kefu"])
         aftersales.settle_scripted_reminders(uow, shop_id=shop_id)
+        ticket_count = tickets.write_tickets(uow, shop_id=shop_id)
         # The bot receives new buyers from now on (after the history: it is not routed).
         bot.update_settings(uow, shop_id=shop_id, changes=BotSettingsIn(enabled=True), commit=False)
         uow.commit()
@@ -144,6 +149,9 @@ def seed_demo_shop(
     # live subscribers never saw them reach 售前): after the shop's own transaction.
     with uow_factory() as uow:
         sales.reconcile_conversions(uow, shop_id=shop_id, since=now - HISTORY)
+    # What the app's SLA and handover jobs would do at once: the demo's warning, breach and
+    # unacknowledged handover item are there when it opens.
+    tickets.run_watchers(uow_factory, now=now)
     statuses = Counter(order.status.value for order in orders)
     return DemoSummary(
         shop_id=shop_id,
@@ -153,6 +161,7 @@ def seed_demo_shop(
         conversations=count,
         agents=len(agent_ids),
         faq_entries=faq_entries,
+        tickets=ticket_count,
     )
 
 

@@ -88,8 +88,12 @@ def resolve_as_new_entry(
     questions: Sequence[str] | None = None,
     category: str = "",
     acting_agent_id: int | None = None,
+    commit: bool = True,
 ) -> EntryView:
-    """「添加为新问答」: a new entry whose phrasings are the group's questions (or those given)."""
+    """「添加为新问答」: a new entry whose phrasings are the group's questions (or those given).
+
+    ``commit=False`` lets a caller write more in the same transaction (an escalation ticket
+    records the entry its answer became: both or neither)."""
     session = uow.session
     group = _open_group(session, shop_id, group_id)
     if questions is None:
@@ -104,7 +108,8 @@ def resolve_as_new_entry(
         commit=False,
     )
     _close(uow, group, resolution="new_entry", entry_id=created.id, acting_agent_id=acting_agent_id)
-    uow.commit()
+    if commit:
+        uow.commit()
     return created
 
 

@@ -56,6 +56,7 @@ router = APIRouter()
 
 
 WATCH_LIMIT = 20
+RECHECK_PREFIX = '{"type":"recheck"'
 
 
 @dataclass
@@ -103,8 +104,11 @@ class DeskSocket(SocketSession):
             return True
         return bool(self.viewer.team_ids and audience.team_ids & self.viewer.team_ids)
 
-    def control(self, _text: str) -> None:
-        """The agent's access changed somewhere: check the session again before anything."""
+    def control(self, text: str) -> None:
+        """The agent's access changed somewhere: check the session again before anything.
+        Other frames on the agent's channel (notifications, for /ws/staff) are not the desk's."""
+        if not text.startswith(RECHECK_PREFIX):
+            return
         if self.recheck is None or self.recheck.done():
             self.recheck = asyncio.ensure_future(self._recheck())
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.events import (
@@ -36,6 +37,15 @@ from kefu.realtime.hub import (
     buyer_channel,
     shop_channel,
 )
+from kefu.tickets.events import (
+    NotificationCreated,
+    TicketCommented,
+    TicketCreated,
+    TicketsMerged,
+    TicketSplit,
+    TicketUpdated,
+)
+from kefu.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +103,12 @@ class Publisher:
         bus.subscribe(AgentUpdated, self.on_access_changed)
         bus.subscribe(AgentLoggedOut, self.on_access_changed)
         bus.subscribe(PasswordChanged, self.on_access_changed)
+        bus.subscribe(TicketCreated, self.on_ticket)
+        bus.subscribe(TicketUpdated, self.on_ticket)
+        bus.subscribe(TicketCommented, self.on_ticket)
+        bus.subscribe(TicketsMerged, self.on_tickets_merged_or_split)
+        bus.subscribe(TicketSplit, self.on_tickets_merged_or_split)
+        bus.subscribe(NotificationCreated, self.on_notification)
 
     def on_message(self, event: MessageReceived | ReplySent) -> None:
         message, ref = event.message, event.conversation
@@ -243,3 +259,62 @@ class Publisher:
             shop_channel(event.shop_id),
             {"type": "presence", "agent_id": event.agent_id, "presence": event.presence},
         )
+
+    # --- tickets and notifications (the staff socket, realtime/staff.py) ---------------
+
+    def on_ticket(self, event: TicketCreated | TicketUpdated | TicketCommented) -> None:
+        if isinstance(event, TicketCreated):
+            changed: tuple[str, ...] = ("created",)
+        elif isinstance(event, TicketCommented):
+            changed = ("comment",)
+        else:
+            changed = event.changed
+        self._publish_ticket(event.shop_id, event.ticket_id, event.number, changed)
+
+    def on_tickets_merged_or_split(self, event: TicketsMerged | TicketSplit) -> None:
+        if isinstance(event, TicketsMerged):
+            pairs = ((event.source_id, "merged"), (event.target_id, "merged"))
+        else:
+            pairs = ((event.source_id, "split"), (event.new_id, "split"))
+        # These events carry ids only; the frame names the number the staff sees.
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(Ticket.id, Ticket.number).where(
+                    Ticket.shop_id == event.shop_id,
+                    Ticket.id.in_([ticket_id for ticket_id, _ in pairs]),
+                )
+            )
+            numbers: dict[int, int] = {row.id: row.number for row in rows}
+        for ticket_id, what in pairs:
+            if ticket_id in numbers:
+                self._publish_ticket(event.shop_id, ticket_id, numbers[ticket_id], (what,))
+
+    def _publish_ticket(
+        self, shop_id: int, ticket_id: int, number: int, changed: tuple[str, ...]
+    ) -> None:
+        """Every page of the shop that lists or shows tickets re-reads what changed: the
+        frame names the ticket, not its contents, so nobody learns more than their page
+        shows them. Desks on the shop channel ignore this frame type."""
+        self.hub.publish(shop_channel(shop_id), ticket_frame(ticket_id, number, changed))
+
+    def on_notification(self, event: NotificationCreated) -> None:
+        # On the agent's own channel: only the staff socket forwards it to the browser.
+        self.hub.publish(
+            agent_channel(event.agent_id),
+            {
+                "type": "notification",
+                "id": event.notification_id,
+                "kind": event.kind,
+                "text": event.text,
+                "link": event.link,
+            },
+        )
+
+
+def ticket_frame(ticket_id: int, number: int, changed: tuple[str, ...]) -> dict[str, Any]:
+    """``type`` first: the staff socket picks ticket frames out of the shop channel by the
+    start of their text (``TICKET_FRAME_PREFIX``) without parsing every message frame."""
+    return {"type": "ticket", "ticket_id": ticket_id, "number": number, "changed": list(changed)}
+
+
+TICKET_FRAME_PREFIX = '{"type":"ticket",'

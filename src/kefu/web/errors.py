@@ -63,9 +63,15 @@ def status_of(error: DomainError) -> int:
 def localised(locale: str, error: DomainError) -> str:
     """The error in the caller's language: its own translation, else the precise English text."""
     field = getattr(error, "field", None)
+    params = dict(error.params)
+    # An error about one of several items (a bulk change) carries the item's own reason as
+    # a key of its own: word it in the reader's language too.
+    reason_key = params.get("reason_key")
+    if isinstance(reason_key, str) and reason_key and has(locale, reason_key):
+        params["reason"] = translate(locale, reason_key, **params.get("reason_params", {}))
     for key in (error.key, f"errors.{error.code}.{field}" if field else None):
         if key and has(locale, key):
-            return translate(locale, key, **error.params)
+            return translate(locale, key, **params)
     if locale == "en" or not has(locale, f"errors.{error.code}"):
         return error.message
     return f"{translate(locale, f'errors.{error.code}')}({error.message})"
