@@ -141,3 +141,7 @@ def test_the_demo_login_finds_tickets_a_ticket_handovers_and_sla_settings(
     settings = _page(owner, "/settings/sla")
     assert "投诉·紧急" in settings and "障碍申告" in settings
     assert "仓库年终盘点" in settings
+    assert "付款失败：用满399减50券下单后无法支付" in _page(owner, "/tickets/sla-report")
+    # The owner is among those warned: the warning, the breach and the flagged handover.
+    told = _page(owner, "/notifications")
+    assert "加急发货" in told and "付款失败" in told and "超时未确认" in told

@@ -76,6 +76,8 @@ class Chat:
 
 @dataclass
 class Plot:
+    """Where the stories happen, and the steps they place (run later, in time order)."""
+
     uow: UnitOfWork
     shop_id: int
     now: datetime
