@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from kefu.clock import FrozenClock
 from kefu.commerce.models import Order
-from kefu.tickets import escalation, sla
+from kefu.tickets import escalation, sla, sla_watch
 from kefu.tickets import service as tickets
 from kefu.tickets.models import TicketPriority, TicketStatus, TicketType
 from tests.factories import UowFactory
@@ -169,6 +169,19 @@ def test_the_page_shows_sla_clocks_in_shop_time_and_they_run_down(
     clock.advance(timedelta(hours=2, minutes=30))
     late = part(agent.get(f"/tickets/{ticket.id}").text, "ticket-clocks")
     assert "首次响应 已超时 30 分钟" in late
+
+
+def test_the_sla_jobs_lines_in_the_history_read_in_words(
+    agent: Person, staff: TicketStaff, uow_factory: UowFactory, clock: FrozenClock
+) -> None:
+    _sla_policy(uow_factory, staff)
+    ticket = make_ticket(uow_factory, staff)
+    clock.advance(timedelta(hours=2, minutes=1))
+    with uow_factory() as uow:
+        sla_watch.check_deadlines(uow)
+    history = part(agent.get(f"/tickets/{ticket.id}").text, "ticket-history")
+    assert "首次响应" in history and "已超时" in history
+    assert "first_response" not in history and "breached" not in history
 
 
 def test_another_shops_ticket_is_not_there(

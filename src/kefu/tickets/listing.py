@@ -344,8 +344,14 @@ def _sla_condition(state: str, now: datetime) -> ColumnElement[bool]:
     def any_clock(*where: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists().where(latest, *where)
 
-    active = SlaTarget.state == SlaState.ACTIVE
-    paused = SlaTarget.state == SlaState.PAUSED
+    # The state is compared through an expression so that no planner reaches for the
+    # (state, warn_at) index here: that index serves the SLA watcher, and on a SQLite
+    # database without statistics (nobody runs ANALYZE) it made this correlated subquery scan
+    # every running clock once per ticket — seconds per page on 10,000 tickets. Looked up
+    # by ticket (ix_sla_targets_ticket) it is a handful of rows, on every backend.
+    state_of = func.lower(SlaTarget.state)
+    active = state_of == SlaState.ACTIVE.value
+    paused = state_of == SlaState.PAUSED.value
     late = or_(SlaTarget.breached_at.is_not(None), SlaTarget.due_at <= now)
     breached = or_(any_clock(active, late), any_clock(paused, SlaTarget.breached_at.is_not(None)))
     warning = any_clock(active, not_(late), SlaTarget.warn_at <= now)
@@ -360,7 +366,8 @@ def _sla_condition(state: str, now: datetime) -> ColumnElement[bool]:
         return and_(not_(breached), not_(running), any_clock(paused))
     if state == "met":
         return and_(
-            not_(any_clock(SlaTarget.state.in_(LIVE))), any_clock(SlaTarget.state == SlaState.MET)
+            not_(any_clock(state_of.in_([s.value for s in LIVE]))),
+            any_clock(state_of == SlaState.MET.value),
         )
     return not_(any_clock())
 
@@ -373,7 +380,11 @@ def _order(sort: str) -> list[ColumnElement[Any]]:
         # The nearest running deadline first; tickets without one last, newest first.
         due = (
             select(func.min(SlaTarget.due_at))
-            .where(SlaTarget.ticket_id == Ticket.id, SlaTarget.state == SlaState.ACTIVE)
+            .where(
+                SlaTarget.ticket_id == Ticket.id,
+                # Through an expression, as in _sla_condition: found by ticket, not by state.
+                func.lower(SlaTarget.state) == SlaState.ACTIVE.value,
+            )
             .correlate(Ticket)
             .scalar_subquery()
         )
