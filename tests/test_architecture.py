@@ -36,7 +36,7 @@ WEB_FREE = {
     "lifecycle", "comments", "mentions", "notifications", "merging", "bulk",
     "custom_fields", "notices", "drafts", "calendar", "holidays_cn", "sla", "sla_watch",
     "sla_report", "escalation", "shifts", "handover", "handover_watch", "listing", "views",
-    "sla_policies", "work_hours",
+    "sla_policies", "work_hours", "sla_clocks",
     "shift_times", "shift_checks", "handover_items", "handover_reads", "duty",
     "escalation_sources",
     "checks", "assignment", "statuses", "links", "detail",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kefu.conversations.desk import customer_display_name
 from kefu.conversations.models import Conversation
@@ -91,18 +91,11 @@ def unlink_conversation(
         raise _not_linked("conversation", conversation_id, ticket)
     conversation = session.get(Conversation, conversation_id)
     assert conversation is not None  # linked rows cascade with the conversation
-    session.execute(
-        delete(TicketConversation).where(
-            TicketConversation.shop_id == shop_id,
-            TicketConversation.ticket_id == ticket.id,
-            TicketConversation.conversation_id == conversation_id,
-        )
-    )
-    record_change(
-        uow, ticket=ticket, field="conversation", old=conversation_label(session, conversation),
+    _remove_link(
+        uow, ticket=ticket, row=TicketConversation.conversation_id, item_id=conversation_id,
+        field="conversation", label=conversation_label(session, conversation),
         actor_agent_id=actor_agent_id, actor=actor,
     )  # fmt: skip
-    touched(uow, ticket=ticket, changed=["conversations"], actor_agent_id=actor_agent_id)
     _done(uow, commit)
 
 
@@ -155,18 +148,10 @@ def unlink_order(
     if not _linked(session, TicketOrder, TicketOrder.order_id, ticket, order_id):
         raise _not_linked("order", order_id, ticket)
     (order,) = checks.orders(session, shop_id=shop_id, ids=[order_id])
-    session.execute(
-        delete(TicketOrder).where(
-            TicketOrder.shop_id == shop_id,
-            TicketOrder.ticket_id == ticket.id,
-            TicketOrder.order_id == order_id,
-        )
-    )
-    record_change(
-        uow, ticket=ticket, field="order", old=order.order_no,
-        actor_agent_id=actor_agent_id, actor=actor,
+    _remove_link(
+        uow, ticket=ticket, row=TicketOrder.order_id, item_id=order_id, field="order",
+        label=order.order_no, actor_agent_id=actor_agent_id, actor=actor,
     )  # fmt: skip
-    touched(uow, ticket=ticket, changed=["orders"], actor_agent_id=actor_agent_id)
     _done(uow, commit)
 
 
@@ -296,6 +281,31 @@ def _not_linked(what: str, item_id: int, ticket: Ticket) -> Invalid:
         key="errors.tickets.not_linked",
         number=ticket.number,
     )
+
+
+def _remove_link(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    row: InstrumentedAttribute[int],
+    item_id: int,
+    field: str,
+    label: str,
+    actor_agent_id: int | None,
+    actor: str,
+) -> None:
+    """Delete the ticket's link row (``row`` is its conversation_id or order_id column) and
+    record it: the history keeps what was linked, by its label."""
+    model = row.class_
+    uow.session.execute(
+        delete(model).where(
+            model.shop_id == ticket.shop_id, model.ticket_id == ticket.id, row == item_id
+        )
+    )
+    record_change(
+        uow, ticket=ticket, field=field, old=label, actor_agent_id=actor_agent_id, actor=actor
+    )
+    touched(uow, ticket=ticket, changed=[f"{field}s"], actor_agent_id=actor_agent_id)
 
 
 def _done(uow: UnitOfWork, commit: bool) -> None:

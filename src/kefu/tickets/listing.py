@@ -42,7 +42,6 @@ SlaFilter = Literal["ok", "warning", "breached", "paused", "met", "none"]
 SLA_STATES: tuple[str, ...] = get_args(SlaFilter)
 Sort = Literal["-updated", "-created", "due", "priority"]
 SORTS: tuple[str, ...] = get_args(Sort)
-LIVE = (SlaState.ACTIVE, SlaState.PAUSED)
 OPEN_STATUSES = (
     TicketStatus.NEW,
     TicketStatus.OPEN,
@@ -344,11 +343,9 @@ def _sla_condition(state: str, now: datetime) -> ColumnElement[bool]:
     def any_clock(*where: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists().where(latest, *where)
 
-    # The state is compared through an expression so that no planner reaches for the
-    # (state, warn_at) index here: that index serves the SLA watcher, and on a SQLite
-    # database without statistics (nobody runs ANALYZE) it made this correlated subquery scan
-    # every running clock once per ticket — seconds per page on 10,000 tickets. Looked up
-    # by ticket (ix_sla_targets_ticket) it is a handful of rows, on every backend.
+    # Compared through an expression so no planner takes the watcher's (state, warn_at)
+    # index here: without statistics (SQLite never gets any) it scanned every running clock
+    # per ticket, seconds a page on 10,000 tickets; by ticket it is a handful of rows.
     state_of = func.lower(SlaTarget.state)
     active = state_of == SlaState.ACTIVE.value
     paused = state_of == SlaState.PAUSED.value
@@ -366,7 +363,7 @@ def _sla_condition(state: str, now: datetime) -> ColumnElement[bool]:
         return and_(not_(breached), not_(running), any_clock(paused))
     if state == "met":
         return and_(
-            not_(any_clock(state_of.in_([s.value for s in LIVE]))),
+            not_(any_clock(state_of.in_([s.value for s in sla.LIVE]))),
             any_clock(state_of == SlaState.MET.value),
         )
     return not_(any_clock())
