@@ -16,7 +16,7 @@ DOC = SRC.parents[1] / "docs" / "ARCHITECTURE.md"
 # Lowest first: a domain may import only those before it.
 DOMAINS = [
     "shops", "accounts", "crm", "commerce", "conversations", "channels", "sales", "kb", "bot",
-    "tickets", "analytics", "demo",
+    "tickets", "coach", "analytics", "demo",
 ]  # fmt: skip
 PUBLIC = {"service", "models", "events", "schemas", "auth", "presence", "desk"}
 WEB_FREE = {
@@ -41,6 +41,7 @@ WEB_FREE = {
     "escalation_sources",
     "checks", "assignment", "statuses", "links", "detail",
     "tickets", "ticket_plot", "ticket_stories", "ticket_escalations",
+    "engine", "turns", "readings", "defaults", "rules", "phrases", "scoring", "qa_sweep",
 }  # fmt: skip
 CORE = {
     "config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation",

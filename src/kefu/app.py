@@ -25,6 +25,15 @@ from kefu.bot import watchdog as bot_watchdog
 from kefu.channels import pages as chat_pages
 from kefu.channels import routes as widget_routes
 from kefu.clock import Clock, SystemClock
+from kefu.coach import live_routes as coach_live_routes
+from kefu.coach import phrase_pages as coach_phrase_pages
+from kefu.coach import phrase_routes as coach_phrase_routes
+from kefu.coach import qa_pages as coach_qa_pages
+from kefu.coach import qa_routes as coach_qa_routes
+from kefu.coach import qa_sweep as coach_qa_sweep
+from kefu.coach import rule_pages as coach_rule_pages
+from kefu.coach import rule_routes as coach_rule_routes
+from kefu.coach import subscribers as coach_subscribers
 from kefu.commerce import import_pages as commerce_import_pages
 from kefu.commerce import pages as commerce_pages
 from kefu.commerce import routes as commerce_routes
@@ -116,6 +125,7 @@ def create_app(
     bot_subscribers.install(bus, unit_of_work, worker=bot_worker)
     sales_subscribers.install(bus, unit_of_work)
     ticket_subscribers.install(bus, unit_of_work)
+    coach_subscribers.install(bus, unit_of_work)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -133,10 +143,11 @@ def create_app(
         reminders = asyncio.create_task(reminder_sender.watch(unit_of_work))
         sla_deadlines = asyncio.create_task(sla_watch.watch(unit_of_work))
         handovers = asyncio.create_task(handover_watch.watch(unit_of_work))
+        quality = asyncio.create_task(coach_qa_sweep.watch(unit_of_work))
         try:
             yield
         finally:
-            for task in (watchdog, conversions, reminders, sla_deadlines, handovers):
+            for task in (watchdog, conversions, reminders, sla_deadlines, handovers, quality):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -208,6 +219,14 @@ def create_app(
         ticket_setup_routes.notifications,
         ticket_link_routes.router,
         ticket_routes.router,
+        # The coach (质检): /api/v1/coach/…, /settings/coach, /phrases, /quality.
+        coach_rule_routes.router,
+        coach_phrase_routes.router,
+        coach_qa_routes.router,
+        coach_live_routes.router,
+        coach_rule_pages.router,
+        coach_phrase_pages.router,
+        coach_qa_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

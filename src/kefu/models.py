@@ -2,6 +2,7 @@
 
 from kefu.accounts.models import Agent, ApiToken, LoginAttempt, LoginSession, TeamMembership
 from kefu.bot.models import BotConversationState, BotSettings, IntentRouteEdit
+from kefu.coach.models import CannedPhrase, CoachRule, QaHit, QaScore
 from kefu.commerce.models import (
     CommerceSettings,
     Order,
@@ -56,8 +57,10 @@ __all__ = [
     "BotSettings",
     "BusinessCalendar",
     "CalendarDay",
+    "CannedPhrase",
     "CasePhoto",
     "CaseStep",
+    "CoachRule",
     "CommerceSettings",
     "Conversation",
     "Customer",
@@ -77,6 +80,8 @@ __all__ = [
     "PaymentReminder",
     "Product",
     "ProductVariant",
+    "QaHit",
+    "QaScore",
     "SalesSettings",
     "SavedView",
     "Shift",

@@ -1,0 +1,5 @@
+"""STUB: filled by a helper."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
