@@ -40,8 +40,12 @@ WEB_FREE = {
     "shift_times", "shift_checks", "handover_items", "handover_reads", "duty",
     "escalation_sources",
     "checks", "assignment", "statuses", "links", "detail",
-    "tickets", "ticket_plot", "ticket_stories", "ticket_escalations",
+    "tickets", "ticket_plot", "ticket_stories", "ticket_escalations", "coach", "coach_stories",
     "engine", "turns", "readings", "defaults", "rules", "phrases", "scoring", "qa_sweep",
+    "text", "detectors", "prefilter", "episodes", "evaluation", "cli",
+    "rule_checks", "phrase_values",
+    "live", "live_schemas",
+    "reviews", "qa_detail", "qa_lists", "qa_periods", "qa_reports", "qa_charts", "qa_schemas",
 }  # fmt: skip
 CORE = {
     "config", "clock", "db", "uow", "events", "errors", "logs", "migrate", "validation",

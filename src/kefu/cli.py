@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from kefu import __version__
 from kefu.clock import SystemClock
+from kefu.coach.cli import coach
 from kefu.config import Settings, SettingsError, load_settings
 from kefu.db import (
     DatabaseUnavailable,
@@ -284,3 +285,4 @@ def check() -> None:
 
 
 main.add_command(nlp)
+main.add_command(coach)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.routing import Mount
 
 from kefu.accounts import auth
@@ -33,12 +34,14 @@ from kefu.channels.visitors import (
     sign_identity,
     widget_secret,
 )
+from kefu.coach import service as coach
+from kefu.coach.models import QaHit, QaScore, ReviewStatus, Severity, Verdict
 from kefu.commerce import service as commerce
 from kefu.commerce import webhooks as commerce_webhooks
 from kefu.commerce.models import OrderStatus
 from kefu.config import Settings
 from kefu.conversations import service as conversations
-from kefu.conversations.models import Channel, SenderType
+from kefu.conversations.models import Channel, Message, SenderType
 from kefu.crm import service as crm
 from kefu.kb import service as kb
 from kefu.sales import service as sales
@@ -111,6 +114,9 @@ class Tenant:
     day: str = ""  # a day of the shop's own business calendar (ISO date)
     shift_id: int = 0  # a shift of the first team, the agent on it
     handover_id: int = 0  # its handover report (交班), listing the ticket
+    score_id: int = 0  # the agent's quality score (质检) in the buyer's conversation
+    rule_code: str = ""  # a coach rule of the shop's own (B's number A does not have)
+    phrase_id: int = 0  # a shared canned phrase (快捷短语)
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -135,6 +141,9 @@ class Tenant:
             "day": self.day,
             "shift_id": self.shift_id,
             "handover_id": self.handover_id,
+            "score_id": self.score_id,
+            "code": self.rule_code,
+            "phrase_id": self.phrase_id,
         }
 
 
@@ -283,6 +292,66 @@ def _add_shift(uow_factory: UowFactory, tenant: Tenant, shift: str, note: str) -
     tenant.secrets += [shift, note]
 
 
+def _set_coach(uow_factory: UowFactory, tenant: Tenant, rules: list[str], phrase: str) -> None:
+    """Coach rules of the shop's own (custom_1, custom_2 …: the last one's code is the
+    tenant's), a shared phrase and the agent's own one."""
+    staff = tenant.staff
+    shop_id = staff.shop.id
+    for name in rules:
+        with uow_factory() as uow:
+            tenant.rule_code = coach.create_rule(
+                uow, shop_id=shop_id, agent_id=staff.supervisor.id, name=name, patterns=[name]
+            ).code
+    with uow_factory() as uow:
+        tenant.phrase_id = coach.create_phrase(
+            uow, shop_id=shop_id, agent_id=staff.supervisor.id, role=Role.SUPERVISOR,
+            shortcut="公共", title=phrase, body=f"{phrase}{{shop}}", shared=True,
+        ).id  # fmt: skip
+    with uow_factory() as uow:
+        coach.create_phrase(
+            uow, shop_id=shop_id, agent_id=staff.agent.id, role=Role.AGENT, shortcut="个人",
+            title=f"{phrase}个人", body=f"{phrase}个人{{customer_title}}",
+        )  # fmt: skip
+    tenant.secrets += [*rules, phrase]
+
+
+def _add_score(uow_factory: UowFactory, tenant: Tenant, comment: str) -> None:
+    """The agent's quality score in the buyer's conversation with a hit on their reply,
+    reviewed with a comment — the rows scoring and a review leave (the conversation stays
+    open for the other walks, as after the buyer wrote again once it was scored)."""
+    staff = tenant.staff
+    shop_id = staff.shop.id
+    with uow_factory() as uow:
+        now = uow.clock.now()
+        reply = uow.session.scalar(
+            select(Message).where(
+                Message.conversation_id == tenant.conversation_id,
+                Message.sender_type == SenderType.AGENT,
+            )
+        )
+        assert reply is not None
+        score = QaScore(
+            shop_id=shop_id, conversation_id=tenant.conversation_id, agent_id=staff.agent.id,
+            team_id=tenant.team_ids[0], score=90, points_lost=10, hit_count=1, reply_count=1,
+            closed_at=now, scored_at=now, review_status=ReviewStatus.REVIEWED,
+            reviewer_id=staff.supervisor.id, reviewed_at=now, comment=comment,
+        )  # fmt: skip
+        uow.session.add(score)
+        uow.session.flush()
+        uow.session.add(
+            QaHit(
+                shop_id=shop_id, score_id=score.id, conversation_id=tenant.conversation_id,
+                message_id=reply.id, message_seq=reply.seq, rule_code="rude_tone",
+                rule_name="语气生硬/不耐烦", severity=Severity.MAJOR, points=10,
+                excerpt=reply.body[:40], span_start=0, span_end=len(reply.body[:40]),
+                verdict=Verdict.CONFIRMED, comment=f"{comment}(逐条)",
+            )
+        )  # fmt: skip
+        uow.commit()
+        tenant.score_id = score.id
+    tenant.secrets.append(comment)
+
+
 def _tenant(
     uow_factory: UowFactory, uploads: Path, slug: str, buyer: str, said: str, answered: str
 ) -> Tenant:
@@ -404,6 +473,10 @@ def world(app: FastAPI, uow_factory: UowFactory, settings: Settings) -> Iterator
     _set_sla(uow_factory, b, "B店机密时限", "B店机密店休", date(2026, 12, 2))
     _add_shift(uow_factory, a, "A店早班", "A店交班:大衣起球待跟进")
     _add_shift(uow_factory, b, "B店机密班", "B店机密交班:拉链")
+    _add_score(uow_factory, a, "A店质检评语:先问候")
+    _add_score(uow_factory, b, "B店机密质检评语:语气")
+    _set_coach(uow_factory, a, ["A店规则"], "A店短语")
+    _set_coach(uow_factory, b, ["B店机密规则一", "B店机密规则二"], "B店机密短语")
     with ExitStack() as stack:
         callers = []
         for role, agent in (
@@ -537,6 +610,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "first_response_minutes": 60,
         "warn_before_minutes": 10,
     },
+    ("POST", "/api/v1/coach/scores/{score_id}/review"): {
+        "verdicts": [],
+        "comment": "A店替B店复核",
+    },
+    ("PATCH", "/api/v1/coach/rules/{code}"): {"name": "A店改B店的规则", "points": 1},
+    ("PATCH", "/api/v1/coach/phrases/{phrase_id}"): {"title": "A店改B店的短语"},
 }
 
 
@@ -609,6 +688,36 @@ def test_every_route_with_an_id_answers_404_for_another_shops_id(
     _assert_b_intact(world, routes, before)
 
 
+# Routes that name a shop's row in the body rather than the path (the walk above sees no
+# id in them): a valid body with the id filled in, per route.
+BODY_ID_ROUTES: dict[tuple[str, str], Callable[[dict[str, int | str]], dict[str, Any]]] = {
+    ("POST", "/api/v1/coach/check"): lambda ids: {
+        "conversation_id": ids["conversation_id"],
+        "text": "那你退款好了",
+    },
+}
+
+
+def test_routes_naming_another_shops_id_in_the_body_answer_404(app: FastAPI, world: World) -> None:
+    paths = {(method, r.path) for r in _routes(app) for method in (r.methods or ())}
+    for (method, path), body_of in BODY_ID_ROUTES.items():
+        assert (method, path) in paths, f"{method} {path}: no such route any more"
+        for caller in world.callers:
+            where = f"{method} {path} as {caller.name}"
+            own = caller.client.request(method, path, json=body_of(world.a.ids),
+                                        headers=caller.headers)  # fmt: skip
+            if own.status_code == 403:  # the desk's access rule: not this agent's team
+                assert caller.role is Role.AGENT, where
+            else:
+                assert own.status_code == 200, f"control, {where}: {own.text}"
+            response = caller.client.request(
+                method, path, json=body_of(world.b.ids), headers=caller.headers
+            )
+            _no_leak(response, world.b, where)
+            assert response.status_code == 404, f"{where}: {response.text}"
+            assert response.json()["error"]["code"] == "not_found", where
+
+
 # A valid form for every page route with ids, so only the id lookup can refuse it.
 PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/staff/{agent_id}"): {"role": "agent", "team_ids": []},
@@ -667,6 +776,21 @@ PAGE_FORMS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/settings/sla/policies/{policy_id}/delete"): {},
     ("POST", "/settings/sla/days/{day}/delete"): {},
+    ("GET", "/quality/conversations/{conversation_id}"): {},
+    ("POST", "/quality/scores/{score_id}/review"): {"comment": "A店替B店复核"},
+    ("POST", "/settings/coach/rules/{code}"): {
+        "name": "A店改B店的规则",
+        "severity": "minor",
+        "points": "1",
+        "enabled": "true",
+        "patterns": "A店",
+        "scope": "always",
+        "description": "",
+        "suggestion": "",
+    },
+    ("POST", "/settings/coach/rules/{code}/delete"): {},
+    ("POST", "/phrases/{phrase_id}"): {"shortcut": "抢", "title": "A店改", "body": "A店改B店"},
+    ("POST", "/phrases/{phrase_id}/delete"): {},
 }
 
 
@@ -775,7 +899,26 @@ def _a_rows(world: World) -> dict[str, Callable[[Any], bool]]:
         "/api/v1/sales/conversion": lambda j: (
             [(x["id"], x["inquiries"]) for x in j["rows"]] == [(a.staff.agent.id, 1)]
         ),
+        # A's one quality score, the agent's: theirs to see, the whole shop's for the rest.
+        "/api/v1/coach/scores": lambda j: [x["id"] for x in j["scores"]] == [a.score_id],
+        "/api/v1/coach/report": lambda j: (
+            [x["id"] for x in j["rows"]] == [a.staff.agent.id] and j["summary"]["scores"] == 1
+        ),
+        # The built-in rules and A's one of its own (custom_1, which B also has a custom_2 of).
+        "/api/v1/coach/rules": lambda j: (
+            [(x["code"], x["name"]) for x in j if not x["builtin"]] == [("custom_1", "A店规则")]
+        ),
+        # A's shared phrase; the agent also their own.
+        "/api/v1/coach/phrases": lambda j: (
+            a.phrase_id in {x["id"] for x in j["phrases"]}
+            and {x["title"] for x in j["phrases"]} <= {"A店短语", "A店短语个人"}
+        ),
     }
+
+
+# Query parameters that name the row a list is shown for rather than filter it (phrases
+# filled in for a conversation): another shop's id is 404, like in a path.
+CONTEXT_PARAMS = {("/api/v1/coach/phrases", "conversation_id")}
 
 
 def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World) -> None:
@@ -806,6 +949,10 @@ def test_every_list_route_shows_only_the_callers_shop(app: FastAPI, world: World
                 if probe is None:
                     continue
                 filtered = caller.client.get(route.path, params={query.name: probe})
+                if (route.path, query.name) in CONTEXT_PARAMS:
+                    _no_leak(filtered, world.b, f"{where}?{query.name}={probe}")
+                    assert filtered.status_code == 404, f"{where}?{query.name}={probe}"
+                    continue
                 assert filtered.status_code == 200, f"{where}?{query.name}={probe}"
                 assert _rows(filtered.json()) == [], (
                     f"{where}?{query.name}={probe}: {filtered.text}"
@@ -851,6 +998,7 @@ def test_creating_an_agent_in_another_shops_team_is_refused(app: FastAPI, world:
 SUPERVISOR_PAGES = {
     "/staff", "/kb/new", "/kb/import", "/kb/unanswered", "/kb/lint", "/settings/bot",
     "/commerce/import", "/commerce/import/template.csv",
+    "/quality",
 }  # fmt: skip
 OWNER_PAGES = {"/tokens", "/settings/widget", "/settings/integrations"}
 
@@ -896,6 +1044,14 @@ def test_pages_show_only_the_callers_shop(app: FastAPI, world: World) -> None:
                 assert "A店工单:大衣起球" in response.text
             if page.path == "/notifications" and caller.role is Role.AGENT:
                 assert "A店工单:大衣起球" in response.text
+            if page.path == "/quality/mine" and caller.role is Role.AGENT:
+                assert "A店质检评语:先问候" in response.text
+            if page.path == "/quality":
+                assert f"/quality/conversations/{world.a.conversation_id}" in response.text
+            if page.path == "/settings/coach":
+                assert "A店规则" in response.text
+            if page.path == "/phrases":
+                assert "A店短语" in response.text
             if page.path == "/":
                 assert "alpha 旗舰店" in response.text
                 assert "艾丽丝的小号" in response.text  # A's buyer, in the recent conversations

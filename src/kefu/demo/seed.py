@@ -1,13 +1,15 @@
 """The demo shop: a believable Chinese home-wear and home-textile store to try Kefu on.
 
 ``seed_demo_shop`` fills a new shop with staff who can log in, about 50 products, 200
-buyers, 500 orders over the last two months in every status, 40 past conversations,
+buyers, 500 orders over the last two months in every status, 45 past conversations,
 some still waiting in the queues, and a dozen tickets with their SLA clocks, shifts and
-the last evening's handover (:mod:`kefu.demo.tickets`). Everything comes from one seed:
+the last evening's handover (:mod:`kefu.demo.tickets`), and the coach's phrases, rules and
+weeks of scored conversations (:mod:`kefu.demo.coach`). Everything comes from one seed:
 the same seed gives the same shop, with times relative to the unit of work's clock. Every
 row goes through the domain services (so the same validation and events apply); only
 creation times are moved back, before the commit, so that the history looks lived-in
-(the tickets are written on a clock set back instead: their SLA deadlines depend on it).
+(the tickets and the coach's stories are written on a clock set back instead: SLA
+deadlines and quality scores depend on it).
 
 The whole shop is written in one transaction, so a failure leaves nothing behind. Events
 are dispatched as usual after the commit: seed before subscribing anything that should
@@ -34,7 +36,7 @@ from kefu.commerce import service as commerce
 from kefu.commerce.models import OrderStatus
 from kefu.commerce.service import OrderLineSpec
 from kefu.crm import service as crm
-from kefu.demo import aftersales, catalogue, chats, faq, tickets
+from kefu.demo import aftersales, catalogue, chats, coach, faq, tickets
 from kefu.demo import people as people_data
 from kefu.demo.orders import STATUS_QUOTA, Buyer, PlannedOrder, plan_orders
 from kefu.sales import service as sales
@@ -141,6 +143,8 @@ def seed_demo_shop(
         aftersales.write_cases(uow, shop_id=shop_id, decider_id=agent_ids["aftersale@demo.kefu"])
         aftersales.settle_scripted_reminders(uow, shop_id=shop_id)
         ticket_count = tickets.write_tickets(uow, shop_id=shop_id)
+        # 质检: phrases, rules, the coach's stories, every closed chat scored, a review.
+        count += coach.write_coach(uow, shop_id=shop_id)
         # The bot receives new buyers from now on (after the history: it is not routed).
         bot.update_settings(uow, shop_id=shop_id, changes=BotSettingsIn(enabled=True), commit=False)
         uow.commit()

@@ -513,6 +513,7 @@ class NotificationKind(enum.StrEnum):
     ESCALATION = "escalation"
     HANDOVER = "handover"
     HANDOVER_FLAGGED = "handover_flagged"
+    QA_REVIEW = "qa_review"  # a supervisor reviewed the agent's quality score (coach)
 
 
 class Notification(Base):
