@@ -84,6 +84,7 @@ def test_polite_waiting_is_not_a_forbidden_phrase() -> None:
     "reply",
     [
         "抱歉，这是快递公司的问题，您去找快递吧",
+        "不好意思，是快递的问题，您找快递吧，我们不负责",
         "亲，这个不是我们的问题哦",
         "那是物流在运输途中压坏的，跟我们没关系",
         "抱歉，这个归售后部门管，是别的部门的事",
@@ -100,6 +101,7 @@ def test_blame_shifting(reply: str) -> None:
         "非常抱歉，物流信息显示已签收，麻烦您拍张照片给我好吗？",
         "非常抱歉，如果是物流的问题，我们也会先为您补发。",
         "非常抱歉，这不是物流的问题，是我们发货前没检查好，马上给您补发。",
+        "抱歉，物流的问题我们来跟进，您放心",  # names the cause, owns the fix
     ],
 )
 def test_offers_and_taking_the_blame_are_not_blame_shifting(reply: str) -> None:
@@ -114,6 +116,16 @@ def test_quality_denial_needs_a_buyer_reporting_a_problem() -> None:
         [*opened(), buyer("这款的面料怎么样", 1)], "亲，我们产品质量一直很好的，放心购买"
     )
     assert "quality_denial" not in rules_of(presale)
+
+
+def test_saying_an_exchange_is_no_problem_is_not_denial() -> None:
+    """Saying "没问题" about what the shop will do is agreement, not a denial of the defect."""
+    found = draft(
+        [*opened(), buyer("衣服袖子开线了，怎么回事", 1)], "非常抱歉，换货没问题的，您把订单号发我"
+    )
+    assert "quality_denial" not in rules_of(found)
+    denial = draft([*opened(), buyer("衣服袖子开线了，怎么回事", 1)], "抱歉，我们的货是没问题的")
+    assert "quality_denial" in rules_of(denial)
 
 
 def test_owning_a_quality_problem_is_not_denial() -> None:

@@ -32,6 +32,12 @@ _CONDITIONAL = re.compile(
 # "这不是物流的问题" takes the blame back.
 _NEGATED = re.compile(r"(?:不是|并非|并不是|不能说是|不会是|不一定是|未必是|不该是|不应该是)\s*$")
 
+# "物流的问题我们来跟进" names the cause and owns the fix in the same sentence: not blame.
+_OWNED = re.compile(
+    r"[^。.!！?？;；\n]{0,20}?(?:我们|我|咱们|本店|店铺)(?:这边|会|来|一定|马上|立刻|都)*"
+    r"(?:负责|承担|跟进|处理|解决|赔|补发|重发|联系|催)"
+)
+
 # The kinds whose patterns an offer or a denial in the same clause (sentence) defuses.
 _CLAUSE_GUARDED = frozenset({RuleKind.BLAME.value, RuleKind.QUALITY_DENIAL.value})
 _SENTENCE_GUARDED = frozenset({RuleKind.REFUND_FIRST.value})
@@ -72,7 +78,7 @@ class Pattern:
             start, end = match.span()
             if start >= before:
                 return None
-            if end > start and not _guarded(kind, folded, start):
+            if end > start and not _guarded(kind, folded, start, end):
                 return start, end
             position = start + 1
         return None
@@ -105,12 +111,14 @@ def _clause_prefix(folded: str, start: int, ends: re.Pattern[str]) -> str:
     return window[begin:]
 
 
-def _guarded(kind: str, folded: str, start: int) -> bool:
+def _guarded(kind: str, folded: str, start: int, end: int) -> bool:
     if kind in _CLAUSE_GUARDED:
         prefix = _clause_prefix(folded, start, _CLAUSE_END)
         if _CONDITIONAL.search(prefix):
             return True
         if kind in _NEGATION_GUARDED and _NEGATED.search(prefix):
+            return True
+        if kind in _NEGATION_GUARDED and _OWNED.match(folded, end):
             return True
     elif kind in _SENTENCE_GUARDED:
         prefix = _clause_prefix(folded, start, _SENTENCE_END)

@@ -221,7 +221,8 @@
   function check() {
     var id = conversationId();
     var text = composer.value;
-    if (id === null || composer.disabled || !replyMode()) {
+    // A lone "/shortcut" is a search for a phrase, not a reply: nothing to judge yet.
+    if (id === null || composer.disabled || !replyMode() || /^\/\S*$/.test(text.trim())) {
       state.seq++; // whatever is in flight is for another draft now
       clearResult();
       return;
