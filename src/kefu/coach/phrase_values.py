@@ -117,14 +117,26 @@ def _named_order(
         .limit(BUYER_LINES)
     )
     pattern = bot.order_pattern_of(bot.settings_of(session, shop_id=shop_id))
+    named: list[str] = []  # newest first
     for message in lines:
         if not message.body:
             continue
         at = message.created_at.astimezone(zone)
         for entity in reversed(extract(message.body, now=at, order_pattern=pattern)):
-            if entity.kind != "order_no":
-                continue
-            order = commerce.find_order(session, shop_id=shop_id, order_no=str(entity.value))
-            if order is not None and order.customer_id == customer_id:
-                return order
-    return None
+            number = str(entity.value).strip()
+            if entity.kind == "order_no" and number and len(number) <= 40:
+                named.append(number)
+    if not named:
+        return None
+    # One query for every number named, however many: the live check runs on each pause.
+    orders = {
+        order.order_no: order
+        for order in session.scalars(
+            select(Order).where(
+                Order.shop_id == shop_id,
+                Order.customer_id == customer_id,
+                Order.order_no.in_(set(named)),
+            )
+        )
+    }
+    return next((orders[number] for number in named if number in orders), None)
