@@ -37,12 +37,12 @@ BUYER_CHARS = 2000
 _COMPLAINT_CUES = re.compile(
     # displeasure, threats, insults
     "质量(?:真的|也|实在)?(?:太|很|好|非常|这么|那么|怎么)?(?:差|烂|不行|不好)|太差|差劲|差评|投诉|"
-    "不满意|失望|骗|生气|气死|过分|垃圾|坑人|坑爹|缺德|黑店|无良|搞什么|什么玩意|"
+    "不满意|失望|骗(?!你的)|生气|气死|过分|垃圾|坑人|坑爹|缺德|黑店|无良|搞什么|什么玩意|"
     "怎么回事|什么情况|到底(?:还)?(?:什么时候|怎么|还要|发不发|要不要|有没有|能不能)|"
     # the goods are faulty, wrong, missing or not as described
     "坏了|坏的|坏掉|摔坏|压坏|破(?:了|洞|损|的|掉)|裂(?:了|开|缝)|开裂|碎了|烂了|断了|断掉|"
     "(?<![我请问])有问题|出问题|有毛病|假货|次品|残次|二手|用过的|不是新的|"
-    "发错|错发|少发|漏发|少了|缺了|缺件|少件|没送|漏送|少送|赠品呢|没收到|没有收到|"
+    "发错|错发|少发|漏发|(?<!拍)少了|缺了|缺件|少件|没送|漏送|少送|赠品呢|没收到|没有收到|"
     "色差|掉色|褪色|起球|起毛|掉毛|开线|脱线|线头|开胶|掉漆|脱皮|掉皮|生锈|发黄|变形|缩水|"
     "起皱|漏(?:水|气|电|液)|结块|夹生|发霉|过期了|已经过期|快过期|变质|不新鲜|馊|有虫|有头发|异物|异味|臭|"
     "刺鼻|过敏|划痕|污渍|脏|"
@@ -62,11 +62,28 @@ _HYPOTHETICAL = re.compile("会不会|容易|怕|担心|如果|万一|要是|假
 _CLAUSE_END = re.compile("[,，。!！?？;；\n]")
 
 
+# Cues that name a property of the goods: "有色差吗" / "有没有刺鼻气味" / "两个有什么不一样"
+# ask about it before buying (on CIC's held-out lines, 6 of 7 色差 questions read as
+# complaints until asking was told apart from reporting).
+_PROPERTY = re.compile("色差|颜色差|不一样|刺鼻|异味|臭|起球|掉色|褪色|缩水|变形|过敏")
+_ASKING_BEFORE = re.compile("有没有|有什么|会有|是不是|可不可以|可以")
+_ASKING_AFTER = re.compile(
+    r"[^,，。!！?？;；\n]{0,6}?(?:吗|么|没|对吧|不)?\s*[?？]"  # "…色差大吗?"
+    r"|[^,，。!！?？;；\n]{0,6}?(?:吗|么|没有?|对吧)\s*$"  # "…有色差没" at the end
+)
+
+
+def _asks(folded: str, cue: re.Match[str], clause: str) -> bool:
+    if not _PROPERTY.search(cue.group()):
+        return False
+    return bool(_ASKING_BEFORE.search(clause) or _ASKING_AFTER.match(folded, cue.end()))
+
+
 def lexical_complaint(text: str) -> bool:
     folded = fold_cached(text[:BUYER_CHARS])
     for cue in _COMPLAINT_CUES.finditer(folded):
         clause = _CLAUSE_END.split(folded[max(0, cue.start() - 30) : cue.start()])[-1]
-        if not _HYPOTHETICAL.search(clause):
+        if not _HYPOTHETICAL.search(clause) and not _asks(folded, cue, clause):
             return True
     return False
 
