@@ -26,6 +26,7 @@ from kefu.clock import FrozenClock
 from kefu.config import Settings
 from kefu.db import Base, make_engine, make_session_factory
 from kefu.events import EventBus
+from kefu.kb import index as kb_index
 from kefu.uow import UnitOfWork
 
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
@@ -108,9 +109,12 @@ def _empty_all_tables(engine: Engine) -> None:
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
-    """The migrated test database, emptied after the test."""
+    """The migrated test database, emptied after the test. The process-wide FAQ matchers
+    are forgotten too: they are keyed by shop id and KB revision, which the next test's
+    shop may reuse (SQLite hands out a deleted row's id again)."""
     yield engine
     _empty_all_tables(engine)
+    kb_index.clear()
 
 
 @pytest.fixture

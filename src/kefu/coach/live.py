@@ -18,7 +18,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
-from kefu.accounts.models import Role
 from kefu.coach.engine import Hit, Turn, check_draft
 from kefu.coach.episodes import BuyerLines
 from kefu.coach.models import RuleKind
@@ -131,12 +130,7 @@ def _viewer_of_agent(session: Session, shop_id: int, agent_id: int | None) -> de
     if agent_id is None:
         return desk.viewer_for(session, shop_id=shop_id, agent_id=None, shop_wide=True)
     agent = accounts.get_agent(session, shop_id=shop_id, agent_id=agent_id)
-    return desk.viewer_for(
-        session,
-        shop_id=shop_id,
-        agent_id=agent.id,
-        shop_wide=agent.role.rank >= Role.SUPERVISOR.rank,
-    )
+    return desk.viewer_of_agent(session, agent=agent)
 
 
 def _unanswered(turns: Sequence[Turn]) -> list[int]:

@@ -22,6 +22,7 @@ from kefu.shops import service as shops
 from kefu.uow import UnitOfWork
 from kefu.web.deps import ResourceId, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
+from kefu.web.forms import redirect_done
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
 
@@ -95,7 +96,7 @@ def _refused(
 
 
 def _done(notice: str, anchor: str) -> RedirectResponse:
-    return RedirectResponse(f"{PHRASES}?done={notice}#{anchor}", status_code=303)
+    return redirect_done(PHRASES, notice, anchor)
 
 
 @router.post(PHRASES, response_class=HTMLResponse)

@@ -80,9 +80,10 @@ def variables_for(session: Session, *, shop_id: int, conversation_id: int | None
         session, shop_id=shop_id, conversation_id=conversation_id
     )
     customer = crm.get_customer(session, shop_id=shop_id, customer_id=conversation.customer_id)
-    if customer.name and customer.gender in ("M", "F"):
+    title = crm.title_of(customer)
+    if title is not None:
         values["customer_surname"] = customer.name[0]
-        values["customer_title"] = "先生" if customer.gender == "M" else "女士"
+        values["customer_title"] = title
     order = _named_order(
         session, shop_id=shop_id, conversation_id=conversation_id,
         customer_id=customer.id, zone=ZoneInfo(shop.timezone),

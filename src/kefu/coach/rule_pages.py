@@ -24,6 +24,7 @@ from kefu.errors import DomainError, Invalid
 from kefu.uow import UnitOfWork
 from kefu.web.deps import ensure_role, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
+from kefu.web.forms import redirect_done, typed_fields
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
 
@@ -107,11 +108,6 @@ def rules_page(
     return _page(request, uow, principal, done=done)
 
 
-async def _typed(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {name: value for name, value in form.multi_items() if isinstance(value, str)}
-
-
 def _refused(
     request: Request,
     uow: UnitOfWork,
@@ -130,7 +126,7 @@ def _refused(
 
 
 def _done(notice: str, anchor: str) -> RedirectResponse:
-    return RedirectResponse(f"{SETTINGS}?done={notice}#{anchor}", status_code=303)
+    return redirect_done(SETTINGS, notice, anchor)
 
 
 def _whole(value: str, *, field: str, most: int) -> int:
@@ -170,7 +166,7 @@ def _values(typed: Mapping[str, str], rule: service.ShopRule | None) -> dict[str
 def create_rule(
     request: Request,
     csrf_token: str = Form(default=""),
-    typed: dict[str, str] = Depends(_typed),
+    typed: dict[str, str] = Depends(typed_fields),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     locale: str = Depends(page_locale),
@@ -191,7 +187,7 @@ def update_rule(
     request: Request,
     code: RuleCode,
     csrf_token: str = Form(default=""),
-    typed: dict[str, str] = Depends(_typed),
+    typed: dict[str, str] = Depends(typed_fields),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     locale: str = Depends(page_locale),

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
-from kefu.accounts.models import Role
 from kefu.commerce.models import Order, OrderLine, OrderStatus, Product
 from kefu.conversations import desk
 from kefu.conversations.messages import send_reply
@@ -150,12 +149,7 @@ def send_card(
     if kind not in CARD_KINDS:
         raise Invalid("kind must be product or order", field="kind")
     agent = accounts.get_agent(session, shop_id=shop_id, agent_id=agent_id)
-    viewer = desk.viewer_for(
-        session,
-        shop_id=shop_id,
-        agent_id=agent.id,
-        shop_wide=agent.role.rank >= Role.SUPERVISOR.rank,
-    )
+    viewer = desk.viewer_of_agent(session, agent=agent)
     conversation = desk.conversation_for(
         session, shop_id=shop_id, conversation_id=conversation_id, viewer=viewer
     )

@@ -127,6 +127,17 @@ def viewer_of(session: Session, principal: Principal) -> Viewer:
     )
 
 
+def viewer_of_agent(session: Session, *, agent: Agent) -> Viewer:
+    """What an agent may see, by their role: for services acting on an agent's behalf
+    without a request's principal (cards, the coach's live check)."""
+    return viewer_for(
+        session,
+        shop_id=agent.shop_id,
+        agent_id=agent.id,
+        shop_wide=agent.role.rank >= Role.SUPERVISOR.rank,
+    )
+
+
 def conversation_for(
     session: Session, *, shop_id: int, conversation_id: int, viewer: Viewer
 ) -> Conversation:

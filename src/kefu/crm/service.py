@@ -108,10 +108,18 @@ def count_customers(session: Session, *, shop_id: int) -> int:
     return session.scalar(select(func.count(Customer.id)).where(Customer.shop_id == shop_id)) or 0
 
 
+def title_of(customer: Customer) -> str | None:
+    """先生 or 女士 after the buyer's surname, when both their name and gender are known."""
+    if customer.name and customer.gender in ("M", "F"):
+        return "先生" if customer.gender == "M" else "女士"
+    return None
+
+
 def salutation(customer: Customer) -> str:
     """How an agent addresses the buyer (seed 002): surname + 先生/女士, else the nickname."""
-    if customer.name and customer.gender in ("M", "F"):
-        return customer.name[0] + ("先生" if customer.gender == "M" else "女士")
+    title = title_of(customer)
+    if title is not None:
+        return customer.name[0] + title
     return customer.nickname or customer.name or "亲"
 
 

@@ -26,6 +26,7 @@ from kefu.tickets.work_hours import MAX_PERIODS_PER_DAY
 from kefu.uow import UnitOfWork
 from kefu.web.deps import ResourceId, ensure_role, get_uow, page_locale, page_principal
 from kefu.web.errors import localised, status_of
+from kefu.web.forms import redirect_done, typed_fields
 from kefu.web.security import check_csrf
 from kefu.web.templating import render
 
@@ -143,12 +144,6 @@ def sla_settings(
     return _settings_page(request, uow, principal, done=done)
 
 
-async def _typed(request: Request) -> dict[str, str]:
-    """Every text field of the posted form (the week's 56 time fields are named per day)."""
-    form = await request.form()
-    return {name: value for name, value in form.multi_items() if isinstance(value, str)}
-
-
 def _refused(
     request: Request,
     uow: UnitOfWork,
@@ -167,7 +162,7 @@ def _refused(
 
 
 def _done(notice: str, anchor: str) -> RedirectResponse:
-    return RedirectResponse(f"{SETTINGS}?done={notice}#{anchor}", status_code=303)
+    return redirect_done(SETTINGS, notice, anchor)
 
 
 def _whole(value: str, *, field: str) -> int | None:
@@ -203,7 +198,7 @@ def _policy_values(typed: Mapping[str, str]) -> dict[str, Any]:
 def create_policy(
     request: Request,
     csrf_token: str = Form(default=""),
-    typed: dict[str, str] = Depends(_typed),
+    typed: dict[str, str] = Depends(typed_fields),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     locale: str = Depends(page_locale),
@@ -222,7 +217,7 @@ def update_policy(
     request: Request,
     policy_id: ResourceId,
     csrf_token: str = Form(default=""),
-    typed: dict[str, str] = Depends(_typed),
+    typed: dict[str, str] = Depends(typed_fields),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     locale: str = Depends(page_locale),
@@ -260,7 +255,7 @@ def delete_policy(
 def save_calendar(
     request: Request,
     csrf_token: str = Form(default=""),
-    typed: dict[str, str] = Depends(_typed),
+    typed: dict[str, str] = Depends(typed_fields),
     principal: Principal = Depends(page_principal),
     uow: UnitOfWork = Depends(get_uow),
     locale: str = Depends(page_locale),
