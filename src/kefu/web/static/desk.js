@@ -1937,8 +1937,16 @@
   function fetchSummary(id) {
     if (summaryAsked.has(id)) return;
     summaryAsked.add(id);
+    var asked = Date.now();
     api("GET", "/api/v1/desk/conversations/" + id).then(function (summary) {
       summaryAsked.delete(id);
+      // A frame that arrived meanwhile is newer than this read (the buyer's next line):
+      // take only who the buyer is from it, as the list's reload does.
+      var c = state.convs.get(id);
+      if (c && state.frameAt.get(id) >= asked) {
+        if (summary.customer) { c.customer = summary.customer; scheduleRender(); }
+        return;
+      }
       upsert(summary);
     }, function () { summaryAsked.delete(id); });
   }
